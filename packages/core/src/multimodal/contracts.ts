@@ -1,0 +1,48 @@
+import type * as tf from "@tensorflow/tfjs";
+import type { Module } from "../nn/module";
+
+/** Output of a modality encoder, keys spelled as in transformers. */
+export interface EncoderOutput {
+  /** [K, N, C]: K inputs, N feature rows each, hidden size C. */
+  last_hidden_state: tf.Tensor;
+  pooler_output?: tf.Tensor;
+  /** Embedding output then each layer's output, each [K, N, C], when requested. */
+  hidden_states?: tf.Tensor[];
+}
+
+/** What the MultimodalModel needs from a modality encoder (CLIP, SigLIP, ViT, Whisper, ...). */
+export interface ModalityEncoder extends Module {
+  /** Size C of each output feature row. */
+  readonly hiddenSize: number;
+  /** The batch key of the encoder's main input, e.g. "pixel_values" or "input_features". */
+  readonly mainInputName: string;
+  forward(inputs: Record<string, tf.Tensor>, options?: { outputHiddenStates?: boolean }): EncoderOutput;
+}
+
+/** Inputs of a decoder-only language model, keys spelled as in transformers. */
+export interface LanguageModelInputs {
+  input_ids?: tf.Tensor;
+  inputs_embeds?: tf.Tensor;
+  attention_mask?: tf.Tensor;
+  position_ids?: tf.Tensor;
+  /** [B, T] int32, -100 where no loss is taken; the shift to next-token targets happens inside. */
+  labels?: tf.Tensor | Int32Array;
+  /** Divides the summed token loss by this count instead of this batch's own trained-token count. */
+  lossNormalizer?: number;
+}
+
+export interface LanguageModelOutput {
+  /** [B, T, V] float32. */
+  logits: tf.Tensor;
+  /** Scalar mean cross-entropy over trained targets, present when labels were given. */
+  loss?: tf.Tensor;
+}
+
+/** What the MultimodalModel needs from a decoder-only LLM (Llama, Qwen2, Mistral, Gemma, ...). */
+export interface CausalLanguageModel extends Module {
+  readonly hiddenSize: number;
+  readonly vocabSize: number;
+  /** input_ids int32 [B, T] -> [B, T, C], including any family-specific embedding scale. */
+  embedTokens(inputIds: tf.Tensor): tf.Tensor;
+  forward(inputs: LanguageModelInputs): LanguageModelOutput;
+}

@@ -1,0 +1,102 @@
+import * as tf from "@tensorflow/tfjs";
+import { customGradient } from "./custom-gradient";
+import { ShapeError } from "../errors/errors";
+
+/** The label value that marks a position as not trained on, as in PyTorch and transformers. */
+export const IGNORE_INDEX = -100;
+
+/**
+ * Builds next-token targets: position t is trained to predict labels[t + 1]; the last position of
+ * each row, and every position whose next label is -100, get -100.
+ * labels: int32 values of a [B, T] batch in row-major order.
+ */
+export function shiftLabels(labels: Int32Array, batch: number, length: number): Int32Array {
+  const targets = new Int32Array(batch * length).fill(IGNORE_INDEX);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t + 1 < length; t++) targets[b * length + t] = labels[b * length + t + 1];
+  }
+  return targets;
+}
+
+/** Counts the targets that are not -100 after the shift, the default loss normaliser. */
+export function countTrainedTokens(labels: Int32Array, batch: number, length: number): number {
+  let count = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let t = 1; t < length; t++) if (labels[b * length + t] !== IGNORE_INDEX) count++;
+  }
+  return count;
+}
+
+export interface CrossEntropyOptions {
+  /**
+   * Divides the summed loss by this count instead of this batch's own trained-token count; the
+   * trainer passes the count over all micro-batches of an optimizer step.
+   */
+  normalizer?: number;
+}
+
+/**
+ * Causal language-model loss: the shift to next-token targets happens here, positions labelled
+ * -100 are ignored, and the sum is divided by the number of trained targets (as transformers'
+ * `ForCausalLMLoss` with mean reduction does).
+ *
+ * logits: [B, T, V] float32; labels: [B, T] int32 (a tensor or its row-major values).
+ * Returns a float32 scalar. With no trained target the loss is 0.
+ * The gradient is written out (softmax minus one-hot, masked, scaled) so backward allocates one
+ * [B·T, V] tensor and needs no gather gradient.
+ */
+export function causalLmLoss(logits: tf.Tensor, labels: tf.Tensor | Int32Array, options: CrossEntropyOptions = {}): tf.Tensor {
+  const [batch, length, vocab] = logits.shape;
+  const labelValues = labels instanceof tf.Tensor ? (labels.dataSync() as Int32Array) : labels;
+  if (labelValues.length !== batch * length) {
+    throw new ShapeError(`labels have ${labelValues.length} values but logits are [${logits.shape}]; labels must be [${batch}, ${length}]`);
+  }
+  const targets = shiftLabels(labelValues, batch, length);
+  const normalizer = options.normalizer ?? countTrainedTokens(labelValues, batch, length);
+  return tokenCrossEntropy(logits.reshape([batch * length, vocab]), targets, Math.max(normalizer, 1));
+}
+
+/**
+ * Sum over rows of -log softmax(logits)[target], divided by `normalizer`; rows with target -100
+ * are skipped. logits: [N, V]; targets: N values.
+ */
+export function tokenCrossEntropy(logits: tf.Tensor, targets: Int32Array, normalizer: number): tf.Tensor {
+  const [rows, vocab] = logits.shape;
+  const trained: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const target = targets[i];
+    if (target === IGNORE_INDEX) continue;
+    if (target < 0 || target >= vocab) {
+      throw new ShapeError(`label ${target} at flattened position ${i} is outside the vocabulary of ${vocab} tokens (or -100 to ignore)`);
+    }
+    trained.push(i);
+  }
+  const pickIndices = Int32Array.from(trained.flatMap((i) => [i, targets[i]])); // [K, 2]
+  const rowMask = new Float32Array(rows);
+  for (const i of trained) rowMask[i] = 1 / normalizer;
+
+  const op = customGradient((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    const value = tf.tidy(() => {
+      if (trained.length === 0) return tf.scalar(0);
+      const logSumExp = tf.logSumExp(x, -1); // [N]
+      const picked = tf.gatherND(x, tf.tensor2d(pickIndices, [trained.length, 2], "int32")); // [K]
+      const weights = tf.tensor1d(rowMask);
+      return tf.sub(tf.sum(tf.mul(logSumExp, weights)), tf.div(tf.sum(picked), normalizer));
+    });
+    const gradFunc = (dy: tf.Tensor, [savedLogits]: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const probabilities = tf.softmax(savedLogits); // [N, V]
+        const scaled = tf.mul(probabilities, tf.tensor2d(rowMask, [rows, 1]));
+        if (trained.length === 0) return tf.mul(scaled, dy);
+        const oneHot = tf.scatterND(
+          tf.tensor2d(pickIndices, [trained.length, 2], "int32"),
+          tf.fill([trained.length], 1 / normalizer),
+          [rows, vocab],
+        );
+        return tf.mul(tf.sub(scaled, oneHot), dy);
+      });
+    return { value, gradFunc };
+  });
+  return op(logits);
+}
