@@ -2,7 +2,6 @@ import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
-const require = createRequire(import.meta.url);
 
 /** Outcome of looking for an optional native tfjs package. */
 export type NativePackageStatus =
@@ -15,11 +14,12 @@ export type NativePackageStatus =
  * The install script of tfjs-node and tfjs-node-gpu downloads libtensorflow; when that download
  * fails the package stays linked without `lib/<napi>/tfjs_binding.node`, and importing it both
  * throws and half-registers kernels. So the addon file is checked before any import.
+ * `resolveFrom` is the file or URL that module resolution starts from (default: this module).
  */
-export function findNativePackage(packageName: string): NativePackageStatus {
+export function findNativePackage(packageName: string, resolveFrom: string = import.meta.url): NativePackageStatus {
   let directory: string;
   try {
-    directory = dirname(require.resolve(`${packageName}/package.json`));
+    directory = dirname(createRequire(resolveFrom).resolve(`${packageName}/package.json`));
   } catch {
     return { found: false, reason: `${packageName} is not installed` };
   }

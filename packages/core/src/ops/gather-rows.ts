@@ -10,10 +10,9 @@ import { customGradient } from "./custom-gradient";
  */
 export function gatherRows(table: tf.Tensor, indices: tf.Tensor | Int32Array | number[]): tf.Tensor {
   const trainTable = !(table instanceof tf.Variable) || table.trainable;
-  if (indices instanceof tf.Tensor) {
-    return trainTable ? trainableGather(table, () => indices.reshape([-1, 1])) : tf.gather(table, indices);
-  }
-  const values = Int32Array.from(indices);
+  // The indices are copied to host memory because the gradient runs after the caller may have
+  // disposed an index tensor (for example one made inside a tf.tidy).
+  const values = indices instanceof tf.Tensor ? Int32Array.from(indices.dataSync()) : Int32Array.from(indices);
   const indexColumn = () => tf.tensor2d(values, [values.length, 1], "int32"); // [N, 1]
   if (!trainTable) return tf.tidy(() => tf.gather(table, indexColumn().reshape([-1])));
   return trainableGather(table, indexColumn);

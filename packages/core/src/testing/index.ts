@@ -4,3 +4,4 @@ export { TEST_BACKENDS, useBackend } from "./backends";
 export type { TestBackend } from "./backends";
 export { readFloat32, readJson } from "./fixture-files";
 export { gradientsOf } from "./gradients";
+export { ToyEncoder, ToyLanguageModel } from "./toy-models";
