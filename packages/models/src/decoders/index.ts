@@ -1,0 +1,18 @@
+export { DecoderForCausalLM } from "./llama-style/causal-lm";
+export type { DecoderForwardOptions, DecoderOutput } from "./llama-style/causal-lm";
+export { DecoderModel } from "./llama-style/decoder-model";
+export { DecoderLayer, GatedMlp } from "./llama-style/decoder-layer";
+export { DecoderAttention, groupedQueryAttention } from "./llama-style/attention";
+export type { AttentionContext } from "./llama-style/attention";
+export { attentionBias, MASKED_SCORE } from "./llama-style/attention-mask";
+export { inverseFrequencies, rotaryTables, applyRotary } from "./llama-style/rotary-embedding";
+export { readCommonSettings } from "./llama-style/decoder-settings";
+export type { DecoderConfig, DecoderDefaults, DecoderSettings, RopeScaling } from "./llama-style/decoder-settings";
+export { LlamaForCausalLM, readLlamaSettings, LLAMA_DEFAULTS } from "./llama/llama";
+export type { LlamaConfig } from "./llama/llama";
+export { Qwen2ForCausalLM, readQwen2Settings, QWEN2_DEFAULTS } from "./qwen2/qwen2";
+export type { Qwen2Config } from "./qwen2/qwen2";
+export { MistralForCausalLM, readMistralSettings, MISTRAL_DEFAULTS } from "./mistral/mistral";
+export type { MistralConfig } from "./mistral/mistral";
+export { GemmaForCausalLM, readGemmaSettings, GEMMA_DEFAULTS } from "./gemma/gemma";
+export type { GemmaConfig } from "./gemma/gemma";
