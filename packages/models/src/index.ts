@@ -2,3 +2,19 @@ export type { PretrainedModel, ModelFactory } from "./pretrained/pretrained-mode
 export { registerModelFamily, registeredModelTypes, createModelFromConfig } from "./pretrained/registry";
 export { loadPretrained, savePretrained, readCheckpoint, weightFiles, readJsonFile, writeJsonFile } from "./pretrained/load-save";
 export { ConfigReader } from "./pretrained/config-fields";
+export { CLIPVisionModel, SelfAttention, scaledDotProductAttention } from "./encoders";
+export type { VisionConfig } from "./encoders";
+export {
+  DecoderForCausalLM,
+  LlamaForCausalLM,
+  Qwen2ForCausalLM,
+  MistralForCausalLM,
+  GemmaForCausalLM,
+  readLlamaSettings,
+  readQwen2Settings,
+  readMistralSettings,
+  readGemmaSettings,
+} from "./decoders";
+export type { DecoderConfig, DecoderSettings, DecoderForwardOptions, DecoderOutput, LlamaConfig, Qwen2Config, MistralConfig, GemmaConfig } from "./decoders";
+export { SiglipVisionModel, ViTModel, WhisperEncoder, whisperSinusoids, Conv1d, conv1d } from "./encoders";
+export type { ViTExtraConfig, WhisperEncoderConfig, Conv1dOptions } from "./encoders";

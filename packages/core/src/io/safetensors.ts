@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, writeFileSync, renameSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { InputError } from "../errors/errors";
 import { float16ToFloat32, bfloat16ToFloat32 } from "./half-precision";
 
@@ -155,6 +156,7 @@ export function writeSafetensors(path: string, tensors: Map<string, SafetensorsW
     bytes.copy(output, position);
     position += bytes.length;
   }
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, output);
   renameSync(`${path}.tmp`, path);
 }

@@ -16,6 +16,12 @@ export interface ModalityEncoder extends Module {
   readonly hiddenSize: number;
   /** The batch key of the encoder's main input, e.g. "pixel_values" or "input_features". */
   readonly mainInputName: string;
+  /**
+   * Feature rows the encoder outputs per input when that count is fixed (CLIP: patches + 1;
+   * SigLIP: patches; Whisper: max_source_positions). The processor expands each modality token to
+   * this many placeholders unless a callback changes the count.
+   */
+  readonly numFeatures?: number;
   forward(inputs: Record<string, tf.Tensor>, options?: { outputHiddenStates?: boolean }): EncoderOutput;
 }
 

@@ -34,10 +34,15 @@ function trainableProduct(rows: tf.Tensor, weight: tf.Tensor): tf.Tensor {
 }
 
 function frozenProduct(rows: tf.Tensor, weight: tf.Tensor): tf.Tensor {
-  const op = customGradient((x: tf.Tensor) => ({
-    value: tf.matMul(x, tf.transpose(weight)),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy, weight),
-  }));
+  // The weight is saved (not only captured) because it may be a temporary made inside a
+  // tf.tidy that has ended before the backward pass runs.
+  const op = customGradient((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([weight]);
+    return {
+      value: tf.matMul(x, tf.transpose(weight)),
+      gradFunc: (dy: tf.Tensor, [savedWeight]: tf.Tensor[]) => tf.matMul(dy, savedWeight),
+    };
+  });
   return op(rows);
 }
 

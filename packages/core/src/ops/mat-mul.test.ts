@@ -44,4 +44,14 @@ describe.each(TEST_BACKENDS)("linear on %s", (backend) => {
     assertClose(grads[x.name], expectedDx, 1e-6, "dx");
     tf.dispose([weight, x, expectedDx, ...Object.values(grads)]);
   });
+
+  it("a frozen weight made inside tf.tidy still serves the backward pass", async () => {
+    await useBackend(backend);
+    const weight = tf.variable(tf.randomNormal([4, 6]), false);
+    const x = tf.variable(tf.randomNormal([3, 6]), true);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.tidy(() => linear(x, tf.mul(weight, 2), undefined, false))) as tf.Scalar, [x]);
+    const expectedDx = tf.tidy(() => tf.matMul(tf.ones([3, 4]), tf.mul(weight, 2)));
+    assertClose(grads[x.name], expectedDx, 1e-6, "dx");
+    tf.dispose([weight, x, expectedDx, ...Object.values(grads)]);
+  });
 });

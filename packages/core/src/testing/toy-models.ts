@@ -5,7 +5,10 @@ import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
 import type { CausalLanguageModel, EncoderOutput, LanguageModelInputs, LanguageModelOutput, ModalityEncoder } from "../multimodal/contracts";
 
-/** A one-layer encoder for tests: [K, N, inputSize] -> [K, N, hiddenSize]. */
+/**
+ * A one-layer encoder for tests: [K, N, inputSize] -> [K, N, hiddenSize]. `numFeatures` is what it
+ * reports to the processor; it does not change the output.
+ */
 export class ToyEncoder extends Module implements ModalityEncoder {
   readonly proj: Linear;
 
@@ -13,6 +16,7 @@ export class ToyEncoder extends Module implements ModalityEncoder {
     inputSize: number,
     readonly hiddenSize: number,
     readonly mainInputName = "pixel_values",
+    readonly numFeatures?: number,
   ) {
     super();
     this.proj = this.addModule("proj", new Linear(inputSize, hiddenSize));
