@@ -1,0 +1,31 @@
+import { initBackend, parseBackendRequest, backendFromEnvironment } from "@mm/core";
+import { parseCommandArgs } from "../parse-args";
+
+export const DOCTOR_HELP = `Usage: mm doctor [--backend auto|tensorflow|wasm|cpu]
+
+Prints the TensorFlow.js backend that mm would use, why each other backend was skipped, the
+tfjs version and the WASM SIMD and thread settings.
+
+Options:
+  --backend NAME   backend to try (default: MM_BACKEND or "auto")
+  -h, --help       show this help`;
+
+/** Runs `mm doctor`; returns the exit status. */
+export async function runDoctor(argv: string[], write: (line: string) => void): Promise<number> {
+  const { values } = parseCommandArgs("doctor", argv, { backend: { type: "string" } }, 0);
+  const request = values.backend === undefined ? backendFromEnvironment() : parseBackendRequest(String(values.backend), "--backend");
+  const report = await initBackend(request);
+  write(`backend: ${report.backend} (requested: ${report.requested})`);
+  write(`tfjs: ${report.tfjsVersion}`);
+  write(`node: ${process.version} on ${process.platform}-${process.arch}`);
+  for (const attempt of report.attempts) {
+    write(`  ${attempt.status.padEnd(7)} ${attempt.backend.padEnd(10)} ${attempt.source}${attempt.reason === undefined ? "" : `: ${attempt.reason}`}`);
+  }
+  if (report.wasm !== undefined) {
+    write(`wasm: SIMD ${report.wasm.simd ? "on" : "off"}, threads ${report.wasm.threads} (multithreading ${report.wasm.multithreadSupported ? "supported" : "not supported in Node"})`);
+  }
+  if (report.backend !== "tensorflow") {
+    write("For CUDA, install @tensorflow/tfjs-node-gpu@4.22.0 (see the README); MM_BACKEND or --backend picks a backend.");
+  }
+  return 0;
+}

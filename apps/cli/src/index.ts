@@ -1,0 +1,3 @@
+export { runCli } from "./run-cli";
+export type { Output } from "./run-cli";
+export { UsageError } from "./usage-error";

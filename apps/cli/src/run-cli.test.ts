@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./run-cli";
+
+const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../../examples/vlm");
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), "../test-fixtures");
+
+async function cli(...argv: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { status, out, err };
+}
+
+/** The example config with absolute paths, changed by `change`, written to a temporary folder. */
+function exampleConfig(change: (config: Record<string, any>, folder: string) => void = () => {}): string {
+  const folder = mkdtempSync(join(tmpdir(), "mm-cli-"));
+  const config = JSON.parse(readFileSync(join(EXAMPLE, "config.json"), "utf8"));
+  config.tokenizer = join(EXAMPLE, config.tokenizer);
+  config.data.train = join(EXAMPLE, config.data.train);
+  config.output = join(folder, "output");
+  change(config, folder);
+  const path = join(folder, "config.json");
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** A one-record LLaVA dataset whose image is `image`. */
+function datasetWithImage(folder: string, image: string): string {
+  const path = join(folder, "data.json");
+  writeFileSync(path, JSON.stringify([{ id: "bad-1", image, conversations: [{ from: "human", value: "<image>\nWhat is it?" }, { from: "gpt", value: "A photo." }] }]));
+  return path;
+}
+
+describe("mm", () => {
+  it("prints help and the version", async () => {
+    const help = await cli("--help");
+    expect(help.status).toBe(0);
+    expect(help.out[0]).toMatch(/^Usage: mm <command>/);
+    const version = await cli("--version");
+    expect(version.out).toEqual([JSON.parse(readFileSync(resolve(FIXTURES, "../package.json"), "utf8")).version]);
+    expect((await cli("train", "--help")).out[0]).toMatch(/^Usage: mm train CONFIG/);
+  });
+
+  it("exits with 2 on bad usage", async () => {
+    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, doctor (run "mm --help")'] });
+    expect(await cli("train")).toMatchObject({ status: 2, err: ['mm train: expected 1 argument(s), got 0; run "mm train --help"'] });
+    const unknownOption = await cli("train", "x.json", "--fast");
+    expect(unknownOption.status).toBe(2);
+    expect(unknownOption.err[0]).toMatch(/^mm train: Unknown option '--fast'/);
+    expect((await cli("doctor", "--backend", "cuda")).err).toEqual(['mm doctor: error: --backend: invalid backend "cuda"; use one of auto, tensorflow, wasm, cpu']);
+  });
+
+  it("doctor reports the backend and why the native ones were skipped", async () => {
+    const { status, out } = await cli("doctor");
+    expect(status).toBe(0);
+    expect(out[0]).toBe("backend: wasm (requested: auto)");
+    expect(out.join("\n")).toMatch(/skipped tensorflow @tensorflow\/tfjs-node-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
+    expect(out.join("\n")).toMatch(/wasm: SIMD on, threads 1/);
+  });
+});
+
+describe("mm train with bad input", () => {
+  it.each([
+    ["an unknown config key", (c: any) => (c.training.epochs = 2), /^mm train: error: .*config.json: unknown key "training.epochs"; remove it or check its spelling$/],
+    ["a config value of the wrong type", (c: any) => (c.training.batchSize = "4"), /^mm train: error: .*config.json: "training.batchSize": got "4"; expected number, received string$/],
+    ["a missing tokenizer file", (c: any, folder: string) => (c.tokenizer = folder), /^mm train: error: .*tokenizer.json.*not found/],
+    ["a missing image", (c: any, folder: string) => (c.data.train = datasetWithImage(folder, "absent.png")), /^mm train: error: image file not found: .*absent.png/],
+    ["a corrupt image", (c: any, folder: string) => (c.data.train = datasetWithImage(folder, join(FIXTURES, "truncated.jpg"))), /^mm train: error: cannot decode image .*truncated.jpg/],
+  ])("stops with one line for %s", async (_name, change, message) => {
+    const { status, err } = await cli("train", exampleConfig(change), "--backend", "wasm");
+    expect(status).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(message);
+  });
+});
+
+describe("mm train on the shipped example", () => {
+  it("trains a few steps and writes each module in Hugging Face format", async () => {
+    const path = exampleConfig((c) => {
+      c.training.steps = 6;
+      c.training.warmupSteps = 1;
+    });
+    const { status, out } = await cli("train", path, "--backend", "wasm");
+    expect(status).toBe(0);
+    const [, first, last] = /loss (\d+\.\d+) -> (\d+\.\d+)/.exec(out.at(-1)!)!.map(Number);
+    expect(last).toBeLessThan(first);
+    const output = join(dirname(path), "output");
+    for (const module of ["vision_encoder/module", "vision_encoder/projector", "language_model"]) {
+      expect(existsSync(join(output, module, "model.safetensors"))).toBe(true);
+      expect(existsSync(join(output, module, "config.json"))).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(join(output, "language_model", "config.json"), "utf8")).model_type).toBe("llama");
+  });
+});

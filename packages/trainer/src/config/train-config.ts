@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+const modelSource = z
+  .strictObject({
+    /** A Hugging Face model folder (config.json + model.safetensors). */
+    path: z.string().min(1).optional(),
+    /** An inline `config.json` object: the model starts from random weights. */
+    config: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((source) => (source.path === undefined) !== (source.config === undefined), {
+    message: 'give exactly one of "path" (a model folder) or "config" (an inline config.json for random weights)',
+  });
+
+const encoderSchema = z.strictObject({
+  model: modelSource,
+  projector: z
+    .strictObject({
+      type: z.enum(["linear", "mlp"]).default("mlp"),
+      activation: z.string().default("gelu"),
+      /** A folder with a trained projector (config.json + model.safetensors). */
+      path: z.string().optional(),
+    })
+    .default({ type: "mlp", activation: "gelu" }),
+  /** The processor's preprocessor_config.json: a folder path or an inline object. */
+  processor: z.strictObject({ path: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }),
+  /** The modality token in the text; default `<modality>`, e.g. `<vision>`. */
+  token: z.string().min(1).optional(),
+});
+
+const trainableSchema = z.union([
+  z.enum(["projector", "projector+llm", "all"]),
+  z.strictObject({
+    llm: z.boolean().default(true),
+    encoders: z.record(z.string(), z.tuple([z.boolean(), z.boolean()])).optional(),
+  }),
+]);
+
+const trainingSchema = z.strictObject({
+  steps: z.int().positive(),
+  batchSize: z.int().positive(),
+  gradientAccumulation: z.int().positive().default(1),
+  learningRate: z.number().positive(),
+  weightDecay: z.number().min(0).default(0),
+  warmupSteps: z.int().min(0).default(0),
+  schedule: z.enum(["constant", "linear", "cosine"]).default("cosine"),
+  maxGradNorm: z.number().positive().optional(),
+  logEvery: z.int().positive().default(1),
+});
+
+/** The `mm train` configuration; paths are relative to the config file. */
+export const trainConfigSchema = z.strictObject({
+  seed: z.int().min(0).default(0),
+  backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
+  model: z.strictObject({
+    languageModel: modelSource,
+    encoders: z.record(z.string(), encoderSchema),
+  }),
+  /** Folder with tokenizer.json (and tokenizer_config.json). */
+  tokenizer: z.string().min(1),
+  data: z.strictObject({
+    /** A LLaVA-format JSON or JSONL file; image paths are relative to it. */
+    train: z.string().min(1),
+    maxLength: z.int().positive().optional(),
+  }),
+  training: trainingSchema,
+  /** What trains: a preset or per-part flags ([encoder, projector] per modality). Default: everything. */
+  trainable: trainableSchema.default("all"),
+  /** Folder for the trained modules. */
+  output: z.string().min(1),
+});
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type TrainingOptions = TrainConfig["training"];
+export type EncoderSpec = TrainConfig["model"]["encoders"][string];
+export type ModelSource = z.infer<typeof modelSource>;
+export type TrainableSpec = TrainConfig["trainable"];
