@@ -26,7 +26,7 @@ export type { CrossEntropyOptions } from "./ops/cross-entropy";
 export { injectFeatures, maskModalityIds } from "./ops/inject-features";
 export type { ModalityFeatures } from "./ops/inject-features";
 
-export { readSafetensors, writeSafetensors, MAX_HEADER_BYTES } from "./io/safetensors";
+export { readSafetensors, readSafetensorsHeader, writeSafetensors, MAX_HEADER_BYTES } from "./io/safetensors";
 export type { SafetensorsEntry, SafetensorsWriteEntry } from "./io/safetensors";
 export { readTensors, toWriteEntries, loadModuleWeights, saveModuleWeights } from "./io/module-weights";
 export { float16ToFloat32, bfloat16ToFloat32 } from "./io/half-precision";
@@ -40,3 +40,5 @@ export { MultimodalModel } from "./multimodal/multimodal-model";
 export type { MultimodalBatch, MultimodalModelOptions, PrecomputedFeatures, ForwardOptions } from "./multimodal/multimodal-model";
 export { resolveEncoderModes } from "./multimodal/freeze-modes";
 export type { EncoderModes, TrainModes } from "./multimodal/freeze-modes";
+export { registerMultimodalLoader, registeredMultimodalTypes, loadMultimodalPretrained } from "./multimodal/multimodal-loaders";
+export type { MultimodalLoader } from "./multimodal/multimodal-loaders";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../errors/errors";
 import { bfloat16ToFloat32, float16ToFloat32 } from "./half-precision";
-import { readSafetensors, writeSafetensors } from "./safetensors";
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "./safetensors";
 
 const folder = mkdtempSync(join(tmpdir(), "mm-safetensors-"));
 
@@ -34,6 +34,8 @@ describe("safetensors", () => {
     const again = join(folder, "round-trip-2.safetensors");
     writeSafetensors(again, new Map([...read].map(([name, entry]) => [name, { shape: entry.shape, values: entry.values }])));
     expect(readFileSync(again).equals(readFileSync(path))).toBe(true);
+    const header = readSafetensorsHeader(path);
+    expect([...header.tensors]).toEqual([["a.ids", { storedDtype: "I32", shape: [3] }], ["b.weight", { storedDtype: "F32", shape: [2, 2] }]]);
   });
 
   it("widens F16 and BF16 to float32", () => {

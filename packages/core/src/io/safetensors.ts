@@ -28,23 +28,39 @@ interface HeaderEntry {
  * Int32Array. The header is checked against the file size before anything large is allocated.
  */
 export function readSafetensors(path: string): { tensors: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
-  const fd = openFile(path);
-  try {
-    const fileSize = fstatSync(fd).size;
-    const { header, dataStart } = readHeader(fd, path, fileSize);
+  return withHeader(path, (fd, entries, dataStart, metadata) => {
     const tensors = new Map<string, SafetensorsEntry>();
-    let metadata: Record<string, string> = {};
-    for (const [name, raw] of Object.entries(header)) {
-      if (name === "__metadata__") {
-        metadata = raw as Record<string, string>;
-        continue;
-      }
-      const entry = validateEntry(path, name, raw, fileSize - dataStart);
+    for (const [name, entry] of entries) {
       const bytes = Buffer.alloc(entry.data_offsets[1] - entry.data_offsets[0]);
       readSync(fd, bytes, 0, bytes.length, dataStart + entry.data_offsets[0]);
       tensors.set(name, { storedDtype: entry.dtype, shape: entry.shape, values: decodeValues(bytes, entry.dtype, path, name) });
     }
     return { tensors, metadata };
+  });
+}
+
+/**
+ * Reads only the header of a safetensors file: each tensor's stored dtype and shape, checked as in
+ * `readSafetensors`, without reading tensor data.
+ */
+export function readSafetensorsHeader(path: string): { tensors: Map<string, { storedDtype: string; shape: number[] }>; metadata: Record<string, string> } {
+  return withHeader(path, (_fd, entries, _dataStart, metadata) => ({
+    tensors: new Map(entries.map(([name, entry]) => [name, { storedDtype: entry.dtype, shape: entry.shape }])),
+    metadata,
+  }));
+}
+
+/** Opens the file, validates its header and passes the entries to `read` before closing it. */
+function withHeader<T>(path: string, read: (fd: number, entries: Array<[string, HeaderEntry]>, dataStart: number, metadata: Record<string, string>) => T): T {
+  const fd = openFile(path);
+  try {
+    const fileSize = fstatSync(fd).size;
+    const { header, dataStart } = readHeader(fd, path, fileSize);
+    const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+    const entries = Object.entries(header)
+      .filter(([name]) => name !== "__metadata__")
+      .map(([name, raw]): [string, HeaderEntry] => [name, validateEntry(path, name, raw, fileSize - dataStart)]);
+    return read(fd, entries, dataStart, metadata);
   } finally {
     closeSync(fd);
   }
