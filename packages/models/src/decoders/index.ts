@@ -5,6 +5,8 @@ export { DecoderLayer, GatedMlp } from "./llama-style/decoder-layer";
 export { DecoderAttention, groupedQueryAttention } from "./llama-style/attention";
 export type { AttentionContext } from "./llama-style/attention";
 export { attentionBias, MASKED_SCORE } from "./llama-style/attention-mask";
+export { KeyValueCache, LayerKeyValueCache } from "./llama-style/kv-cache";
+export { positionIdsFromMask } from "./llama-style/position-ids";
 export { inverseFrequencies, rotaryTables, applyRotary } from "./llama-style/rotary-embedding";
 export { readCommonSettings } from "./llama-style/decoder-settings";
 export type { DecoderConfig, DecoderDefaults, DecoderSettings, RopeScaling } from "./llama-style/decoder-settings";

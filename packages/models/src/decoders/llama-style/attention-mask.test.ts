@@ -46,6 +46,24 @@ describe("attentionBias", () => {
     tf.dispose([mask, bias, scores]);
   });
 
+  it("places queries after the cached keys, with the window", () => {
+    // 3 cached keys, 2 new queries at positions 3 and 4, window 2: each query attends its own
+    // position and the 2 before it.
+    const bias = attentionBias(undefined, 1, 2, 2, 3);
+    expect(bias.shape).toEqual([1, 1, 2, 5]);
+    const M = MASKED_SCORE;
+    expect(Array.from(bias.dataSync())).toEqual([M, 0, 0, 0, M, M, M, 0, 0, 0]);
+    bias.dispose();
+  });
+
+  it("masks cached padding keys", () => {
+    const mask = tf.tensor2d([[0, 1, 1, 1]], undefined, "int32");
+    const bias = attentionBias(mask, 1, 1, undefined, 3);
+    expect(bias.shape).toEqual([1, 1, 1, 4]);
+    expect(Array.from(bias.dataSync())).toEqual([MASKED_SCORE, 0, 0, 0]);
+    tf.dispose([mask, bias]);
+  });
+
   it("rejects a mask of the wrong shape and leaks nothing", async () => {
     const mask = tf.ones([2, 4], "int32");
     expect(() => attentionBias(mask, 2, 3)).toThrow(/attention_mask is \[2,4\] but the inputs are \[2, 3\]/);

@@ -1,4 +1,4 @@
-// Shape letters: B batch, T sequence, C hidden, V vocabulary.
+// Shape letters: B batch, T sequence, P cached tokens, C hidden, V vocabulary.
 import * as tf from "@tensorflow/tfjs";
 import {
   InputError,
@@ -16,11 +16,24 @@ import type { AttentionContext } from "./attention";
 import { attentionBias } from "./attention-mask";
 import { DecoderModel } from "./decoder-model";
 import type { DecoderConfig, DecoderSettings } from "./decoder-settings";
+import { KeyValueCache } from "./kv-cache";
+import { positionIdsFromMask } from "./position-ids";
 import { inverseFrequencies, rotaryTables } from "./rotary-embedding";
 
 export interface DecoderForwardOptions {
   /** Also return transformers' hidden_states (see DecoderModel.forward). */
   outputHiddenStates?: boolean;
+  /**
+   * Keys and values of the P tokens of earlier passes, from `createCache()`. The inputs then hold
+   * only the new tokens, attention_mask (when given) covers the cached and the new tokens, and
+   * this pass appends its own keys and values to the cache.
+   */
+  cache?: KeyValueCache;
+  /**
+   * Computes logits for only the last N positions, [B, N, V], as transformers' num_logits_to_keep
+   * does. Generation needs only the last one. Absent or 0: every position. Not allowed with labels.
+   */
+  logitsToKeep?: number;
 }
 
 export interface DecoderOutput extends LanguageModelOutput {
@@ -82,23 +95,42 @@ export class DecoderForCausalLM extends Module implements CausalLanguageModel, P
     return this.model.embed(inputIds);
   }
 
+  /** Creates an empty key/value cache with one slot per layer; the caller disposes it. */
+  createCache(): KeyValueCache {
+    return new KeyValueCache(this.settings.numHiddenLayers);
+  }
+
   /**
    * Computes logits for every position, and the mean next-token cross-entropy when labels are
    * given. Labels of -100 mark positions without loss, and the shift to next-token targets happens
    * inside. Pass exactly one of input_ids (int32 [B, T]) and inputs_embeds (float32 [B, T, C]).
    * attention_mask: [B, T], 1 to attend and 0 for padding. position_ids: [B, T] or [1, T]. When
-   * absent they are 0..T-1 for every row, whatever the padding, as in transformers 4.40.
-   * Returns logits float32 [B, T, V], loss (a float32 scalar) and, with `outputHiddenStates`,
-   * hidden_states. The caller disposes them.
+   * absent they are 0..T-1 for every row, whatever the padding, as in transformers 4.40's forward.
+   *
+   * With `options.cache` containing P tokens, attention_mask is [B, P + T] and the new tokens
+   * attend the cached ones. Absent position_ids then follow transformers 4.40's generate():
+   * P..P+T-1 without attention_mask, and with it cumsum(attention_mask) - 1 (see
+   * positionIdsFromMask), so left-padded rows count from their first real token. For a padded
+   * batch, a first pass with an empty cache therefore uses other positions than a pass without a
+   * cache. Rotary attention depends only on position differences, so real tokens' logits differ
+   * only by rounding.
+   *
+   * Returns logits float32 [B, T, V] ([B, N, V] with `logitsToKeep` N), loss (a float32 scalar)
+   * and, with `outputHiddenStates`, hidden_states. The caller disposes them.
    */
   forward(inputs: LanguageModelInputs, options: DecoderForwardOptions = {}): DecoderOutput {
+    if (options.logitsToKeep && inputs.labels !== undefined) {
+      throw new InputError(`${this.modelType}: logitsToKeep (${options.logitsToKeep}) cannot be combined with labels, because the loss needs every position's logits`);
+    }
     return tf.tidy(() => {
       const embeds = this.inputEmbeddings(inputs); // [B, T, C]
       const [batch, length] = embeds.shape;
-      const contexts = this.attentionContexts(inputs, batch, length);
+      const contexts = this.attentionContexts(inputs, batch, length, options.cache);
 
       const { lastHiddenState, hiddenStates } = this.model.forward(embeds, contexts, options.outputHiddenStates);
-      const logits = this.lmHead?.forward(lastHiddenState) ?? linear(lastHiddenState, this.model.embedTokens.weight); // [B, T, V]
+      const keep = options.logitsToKeep;
+      const headInput = keep ? tf.slice(lastHiddenState, [0, Math.max(0, length - keep), 0], [-1, -1, -1]) : lastHiddenState; // [B, N, C]
+      const logits = this.lmHead?.forward(headInput) ?? linear(headInput, this.model.embedTokens.weight); // [B, N, V]
 
       const output: DecoderOutput = { logits };
       if (inputs.labels !== undefined) output.loss = causalLmLoss(logits, inputs.labels, { normalizer: inputs.lossNormalizer });
@@ -142,24 +174,42 @@ export class DecoderForCausalLM extends Module implements CausalLanguageModel, P
     return inputsEmbeds!;
   }
 
-  /** Rotary tables and masks for each layer; layers with the same sliding window share a mask. */
-  private attentionContexts(inputs: LanguageModelInputs, batch: number, length: number): AttentionContext[] {
-    const { cos, sin } = this.rotaryFor(inputs.position_ids, batch, length);
+  /**
+   * Rotary tables, masks and cache slots for each layer; layers with the same sliding window share
+   * a mask. The masks are built first because they check attention_mask's shape.
+   */
+  private attentionContexts(inputs: LanguageModelInputs, batch: number, length: number, cache: KeyValueCache | undefined): AttentionContext[] {
+    const pastLength = this.checkCache(cache, batch);
     const biases = new Map<number | undefined, tf.Tensor>();
-    return this.settings.slidingWindows.map((window) => {
-      let bias = biases.get(window);
-      if (bias === undefined) {
-        bias = attentionBias(inputs.attention_mask, batch, length, window);
-        biases.set(window, bias);
-      }
-      return { cos, sin, bias };
-    });
+    for (const window of this.settings.slidingWindows) {
+      if (!biases.has(window)) biases.set(window, attentionBias(inputs.attention_mask, batch, length, window, pastLength));
+    }
+    const { cos, sin } = this.rotaryFor(inputs, batch, length, cache === undefined ? undefined : pastLength);
+    return this.settings.slidingWindows.map((window, i) => ({ cos, sin, bias: biases.get(window)!, cache: cache?.layers[i] }));
   }
 
-  private rotaryFor(positionIds: tf.Tensor | undefined, batch: number, length: number): { cos: tf.Tensor; sin: tf.Tensor } {
+  /** Returns the cache's length P after checking that it fits this model and batch (0 without a cache). */
+  private checkCache(cache: KeyValueCache | undefined, batch: number): number {
+    if (cache === undefined) return 0;
+    const layers = this.settings.numHiddenLayers;
+    if (cache.layers.length !== layers) {
+      throw new ShapeError(`the cache has ${cache.layers.length} layers but this ${this.modelType} model has ${layers}; create it with createCache()`);
+    }
+    if (cache.batchSize !== undefined && cache.batchSize !== batch) {
+      throw new ShapeError(`the cache contains ${cache.batchSize} rows but the inputs have ${batch}; use a new cache for each batch of prompts`);
+    }
+    return cache.length;
+  }
+
+  /** pastLength is undefined without a cache, else the cache's length P. */
+  private rotaryFor(inputs: LanguageModelInputs, batch: number, length: number, pastLength: number | undefined): { cos: tf.Tensor; sin: tf.Tensor } {
     const { ropeScaling } = this.settings;
+    const { position_ids: positionIds, attention_mask: attentionMask } = inputs;
+    if (positionIds === undefined && pastLength !== undefined && attentionMask !== undefined) {
+      return rotaryTables(positionIdsFromMask(attentionMask, length), batch, length, this.frequencies, ropeScaling);
+    }
     if (positionIds === undefined) {
-      const positions = Int32Array.from({ length }, (_, t) => t);
+      const positions = Int32Array.from({ length }, (_, t) => (pastLength ?? 0) + t);
       return rotaryTables(positions, 1, length, this.frequencies, ropeScaling);
     }
     const rows = positionIds.rank === 2 ? positionIds.shape[0] : 1;
