@@ -18,3 +18,8 @@ export {
 export type { DecoderConfig, DecoderSettings, DecoderForwardOptions, DecoderOutput, LlamaConfig, Qwen2Config, MistralConfig, GemmaConfig } from "./decoders";
 export { SiglipVisionModel, ViTModel, WhisperEncoder, whisperSinusoids, Conv1d, conv1d } from "./encoders";
 export type { ViTExtraConfig, WhisperEncoderConfig, Conv1dOptions } from "./encoders";
+export { KeyValueCache, LayerKeyValueCache, positionIdsFromMask } from "./decoders";
+export { generate, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFromScores } from "./generation";
+export type { GenerationInputs, GenerationOutput, GenerativeModel, GenerationOptions } from "./generation";
+export { resolveModelReference, HubDownloadError, HubUnreachableError, parseHubReference } from "./hub";
+export type { ResolveModelOptions, HubModelReference } from "./hub";

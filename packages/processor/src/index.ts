@@ -17,3 +17,5 @@ export { MultimodalProcessor } from "./multimodal/multimodal-processor";
 export type { MultimodalProcessorOptions, ConversationSample, NumFeatureFn } from "./multimodal/multimodal-processor";
 export { imageEncoderProcessor } from "./multimodal/encoder-processor";
 export type { EncoderProcessor, ArrayTensor } from "./multimodal/encoder-processor";
+
+export * from "./audio/index";

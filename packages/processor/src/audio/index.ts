@@ -1,0 +1,14 @@
+export { loadAudio } from "./load-audio";
+export { checkDecodedAudio } from "./decoded-audio";
+export type { AudioInput, DecodedAudio } from "./decoded-audio";
+export { KAISER_BEST, KAISER_FAST, resample, resampleAudio } from "./resample";
+export type { KaiserSincFilter } from "./kaiser-sinc";
+export { hertzToMelSlaney, melFilterBank, melToHertzSlaney } from "./mel-filter-bank";
+export type { MelFilterBankOptions } from "./mel-filter-bank";
+export { logMelSpectrogram } from "./spectrogram";
+export type { LogMelSpectrogramOptions } from "./spectrogram";
+export { WHISPER_DEFAULTS, parseWhisperConfig } from "./whisper-config";
+export type { WhisperFeatureExtractorConfig } from "./whisper-config";
+export { WhisperFeatureExtractor, loadWhisperFeatureExtractor } from "./whisper-feature-extractor";
+export type { AudioFeatureBatch } from "./whisper-feature-extractor";
+export { audioEncoderProcessor } from "./audio-encoder-processor";
