@@ -1,7 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 
 import { ConfigError, InputError, getLogger } from "@mm/core";
+import { readPreprocessorConfig } from "../config/read-preprocessor-config";
 
 import type { AudioInput } from "./decoded-audio";
 import { loadAudio } from "./load-audio";
@@ -154,7 +153,7 @@ function normalizeLogMel(values: Float32Array): Float32Array {
  *   WhisperFeatureExtractor, or an invalid key.
  */
 export async function loadWhisperFeatureExtractor(source: string | Record<string, unknown>): Promise<WhisperFeatureExtractor> {
-  const { raw, file } = typeof source === "string" ? await readConfigFile(source) : { raw: source, file: undefined };
+  const { raw, file } = typeof source === "string" ? await readPreprocessorConfig(source, "feature extractor") : { raw: source, file: undefined };
   const type = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>).feature_extractor_type : undefined;
   if (type !== undefined && type !== "WhisperFeatureExtractor") {
     throw new ConfigError(
@@ -164,25 +163,4 @@ export async function loadWhisperFeatureExtractor(source: string | Record<string
     );
   }
   return new WhisperFeatureExtractor(raw as Record<string, unknown>, file);
-}
-
-async function readConfigFile(path: string): Promise<{ raw: unknown; file: string }> {
-  let file = path;
-  let text: string;
-  try {
-    if ((await stat(path)).isDirectory()) file = join(path, "preprocessor_config.json");
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read feature extractor config ${file}: ${(error as Error).message}; pass a ` +
-        `preprocessor_config.json file or the model folder that contains it`,
-      undefined,
-      file,
-    );
-  }
-  try {
-    return { raw: JSON.parse(text) as unknown, file };
-  } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, undefined, file);
-  }
 }

@@ -1,7 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 
 import { ConfigError, InputError, ShapeError, getLogger } from "@mm/core";
+import { readPreprocessorConfig } from "../config/read-preprocessor-config";
 
 import { centerCrop, type ImageSize } from "./crop";
 import { loadImage } from "./decode";
@@ -180,7 +179,7 @@ const PROCESSOR_CLASSES: Record<string, new (raw: RawImageProcessorConfig, file?
  * @throws ConfigError for a missing or invalid file, an unknown type or an invalid key.
  */
 export async function loadImageProcessor(source: string | RawImageProcessorConfig): Promise<ImageProcessor> {
-  const { raw, file } = typeof source === "string" ? await readConfigFile(source) : { raw: source, file: undefined };
+  const { raw, file } = typeof source === "string" ? await readImageConfig(source) : { raw: source, file: undefined };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`image processor config${file ? ` ${file}` : ""} must be a JSON object`, undefined, file);
   }
@@ -203,23 +202,7 @@ function processorTypeName(raw: RawImageProcessorConfig): string | undefined {
   return named.replace(/FeatureExtractor$/, "ImageProcessor");
 }
 
-async function readConfigFile(path: string): Promise<{ raw: RawImageProcessorConfig; file: string }> {
-  let file = path;
-  let text: string;
-  try {
-    if ((await stat(path)).isDirectory()) file = join(path, "preprocessor_config.json");
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read image processor config ${file}: ${(error as Error).message}; pass a ` +
-        `preprocessor_config.json file or the model folder that contains it`,
-      undefined,
-      file,
-    );
-  }
-  try {
-    return { raw: JSON.parse(text) as RawImageProcessorConfig, file };
-  } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, undefined, file);
-  }
+async function readImageConfig(path: string): Promise<{ raw: RawImageProcessorConfig; file: string }> {
+  const { raw, file } = await readPreprocessorConfig(path, "image processor");
+  return { raw: raw as RawImageProcessorConfig, file };
 }
