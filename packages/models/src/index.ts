@@ -21,5 +21,7 @@ export type { ViTExtraConfig, WhisperEncoderConfig, Conv1dOptions } from "./enco
 export { KeyValueCache, LayerKeyValueCache, positionIdsFromMask } from "./decoders";
 export { generate, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFromScores } from "./generation";
 export type { GenerationInputs, GenerationOutput, GenerativeModel, GenerationOptions } from "./generation";
+export { buildLlava, loadLlava, readLlavaSettings, llavaFeatureSelector, llavaCheckpointName, splitLlavaCheckpoint } from "./llava";
+export type { LlavaConfig, LlavaSettings, VisionFeatureSelectStrategy, LlavaPart, LlavaPartTensors } from "./llava";
 export { resolveModelReference, HubDownloadError, HubUnreachableError, parseHubReference } from "./hub";
 export type { ResolveModelOptions, HubModelReference } from "./hub";

@@ -48,6 +48,12 @@ export interface LanguageModelOutput {
 export interface CausalLanguageModel extends Module {
   readonly hiddenSize: number;
   readonly vocabSize: number;
+  /**
+   * The factor that `embedTokens` multiplies embeddings by (Gemma: sqrt(hidden_size)); absent
+   * means 1. The MultimodalModel multiplies injected features by it unless its option
+   * `scaleInjectedFeatures` is false.
+   */
+  readonly embeddingScale?: number;
   /** input_ids int32 [B, T] -> [B, T, C], including any family-specific embedding scale. */
   embedTokens(inputIds: tf.Tensor): tf.Tensor;
   forward(inputs: LanguageModelInputs): LanguageModelOutput;

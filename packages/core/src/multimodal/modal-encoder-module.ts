@@ -17,6 +17,17 @@ export interface ModalEncoderModuleOptions {
   projector?: ProjectorModule;
   /** Extra keyword inputs passed to the encoder on every call. */
   additionalArgs?: EncoderInputs;
+  /**
+   * Requests `hidden_states` from the encoder, for a postprocessModuleCallback that selects a
+   * layer other than the last (LLaVA's `vision_feature_layer`). Default false.
+   */
+  outputHiddenStates?: boolean;
+  /**
+   * Feature rows per input that reach the LLM, when the callbacks change the encoder's
+   * `numFeatures` (LLaVA's "default" strategy drops CLIP's class token: patches instead of
+   * patches + 1). Default: the encoder's `numFeatures`.
+   */
+  featuresPerInput?: number;
   /** Runs before the encoder; returns the inputs the encoder receives. */
   preprocessCallback?: (inputs: EncoderInputs) => EncoderInputs;
   /** Runs on the encoder's output; returns [K, N, C] features. Default: `last_hidden_state`. */
@@ -52,10 +63,19 @@ export class ModalEncoderModule extends Module {
     return this.module.mainInputName;
   }
 
+  /**
+   * Feature rows per input after the callbacks: the `featuresPerInput` option, else the encoder's
+   * `numFeatures`; undefined when the count depends on the input. The processor expands each
+   * modality token to this many placeholders.
+   */
+  get featuresPerInput(): number | undefined {
+    return this.options.featuresPerInput ?? this.module.numFeatures;
+  }
+
   /** Preprocess callback, encoder and postprocess-module callback: inputs -> [K, N, C_enc]. */
   encode(inputs: EncoderInputs): tf.Tensor {
     const prepared = this.options.preprocessCallback?.(inputs) ?? inputs;
-    const output = this.module.forward({ ...prepared, ...this.options.additionalArgs });
+    const output = this.module.forward({ ...prepared, ...this.options.additionalArgs }, { outputHiddenStates: this.options.outputHiddenStates ?? false });
     const features = this.options.postprocessModuleCallback?.(inputs, output) ?? output.last_hidden_state;
     disposeUnused(output, features);
     return features;

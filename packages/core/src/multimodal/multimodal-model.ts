@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, ShapeError } from "../errors/errors";
+import { ConfigError, ModalityMismatchError, ShapeError } from "../errors/errors";
 import { getLogger } from "../logging/logger";
 import { Module } from "../nn/module";
 import { IGNORE_INDEX } from "../ops/cross-entropy";
@@ -7,6 +7,7 @@ import { injectFeatures, maskModalityIds, type ModalityFeatures } from "../ops/i
 import type { CausalLanguageModel, LanguageModelOutput } from "./contracts";
 import { resolveEncoderModes, type EncoderModes, type TrainModes } from "./freeze-modes";
 import { ModalEncoderModule, type EncoderInputs } from "./modal-encoder-module";
+import { loadMultimodalPretrained } from "./multimodal-loaders";
 import { MultimodalProjector, type ProjectionType } from "./projector";
 
 const log = getLogger("multimodal");
@@ -30,6 +31,17 @@ export interface MultimodalModelOptions {
   initProjectorType?: ProjectionType;
   /** Activation of a created "mlp" projector (default "gelu"). */
   initActivation?: string;
+  /**
+   * Multiplies the injected features by the language model's `embeddingScale` (default true).
+   * transformers' LLaVA and Cornstarch merge features into `inputs_embeds` and then run the text
+   * model, and Gemma multiplies `inputs_embeds` by sqrt(hidden_size) inside its forward pass, so
+   * there the features are scaled too. Here `embedTokens` already includes the scale and the LLM
+   * does not scale `inputs_embeds`, so the features need the factor to match them. Set false
+   * for recipes that inject features unscaled (transformers' modeling_paligemma.py divides them
+   * by sqrt(hidden_size) before the merge, which cancels the scale). Language models without
+   * `embeddingScale` use 1.
+   */
+  scaleInjectedFeatures?: boolean;
 }
 
 /** Encoder features computed ahead of the forward pass, e.g. outside the gradient tape. */
@@ -48,6 +60,7 @@ export interface ForwardOptions {
 export class MultimodalModel extends Module {
   readonly encoders: Record<string, ModalEncoderModule>;
   readonly languageModel: CausalLanguageModel;
+  readonly scaleInjectedFeatures: boolean;
   modalityTokenIds: Record<string, number> = {};
   private encoderModes: EncoderModes;
   private llmMode = true;
@@ -57,12 +70,26 @@ export class MultimodalModel extends Module {
     super();
     this.encoders = options.encoders;
     this.languageModel = options.languageModel;
+    this.scaleInjectedFeatures = options.scaleInjectedFeatures ?? true;
     for (const [modality, encoder] of Object.entries(this.encoders)) {
       this.attachProjector(modality, encoder, options);
       this.addModule(`${modality}_encoder`, encoder);
     }
     this.addModule("language_model", this.languageModel);
     this.encoderModes = resolveEncoderModes(this.modalities, {});
+  }
+
+  /**
+   * Loads a whole multimodal checkpoint folder (such as a Hugging Face LLaVA folder) through the
+   * loader registered for its `config.json` `model_type`. The loaders live in `@mm/models`, which
+   * registers them when imported, so import `@mm/models` first:
+   *
+   * @example
+   * import "@mm/models";
+   * const model = MultimodalModel.fromPretrainedMultimodal("models/llava-1.5-7b-hf");
+   */
+  static fromPretrainedMultimodal(directory: string): MultimodalModel {
+    return loadMultimodalPretrained(directory);
   }
 
   get modalities(): string[] {
@@ -147,22 +174,36 @@ export class MultimodalModel extends Module {
   }
 
   /**
-   * 1. encode each modality present in the batch, 2. embed the text with modality ids masked to 0,
-   * 3. inject the features at the placeholders, 4. run the LLM (with loss when labels are given,
-   * -100 at the placeholders).
+   * Steps 1 to 3 of `forward`: encode each modality present in the batch, embed the text with
+   * modality ids masked to 0, and inject the features at the placeholders (multiplied by the
+   * LLM's embeddingScale when `scaleInjectedFeatures` is set). Returns inputs_embeds, float32
+   * [B, T, C]; the caller disposes it.
    */
-  forward(batch: MultimodalBatch, options: ForwardOptions = {}): LanguageModelOutput {
+  embedInputs(batch: MultimodalBatch, options: Pick<ForwardOptions, "precomputed"> = {}): tf.Tensor {
+    if (batch.input_ids.rank !== 2) throw new ShapeError(`input_ids is [${batch.input_ids.shape}] but must be [batch, sequence]`);
     return tf.tidy(() => {
       const features = this.encodeModalities(batch, options.precomputed ?? {});
 
       const inputIds = batch.input_ids.dataSync() as Int32Array;
-      const allTokenIds = Object.values(this.modalityTokenIds);
-      const maskedIds = tf.tensor(maskModalityIds(inputIds, allTokenIds), batch.input_ids.shape, "int32");
-      const textEmbeds = this.languageModel.embedTokens(maskedIds);
+      this.checkModalitiesWithoutInputs(inputIds, batch.input_ids.shape[1]!, features);
+      const maskedIds = tf.tensor(maskModalityIds(inputIds, Object.values(this.modalityTokenIds)), batch.input_ids.shape, "int32");
+      const textEmbeds = this.languageModel.embedTokens(maskedIds); // [B, T, C]
 
-      const inputsEmbeds = injectFeatures(textEmbeds, inputIds, features);
+      return injectFeatures(textEmbeds, inputIds, features);
+    });
+  }
 
-      const labels = batch.labels === undefined ? undefined : ignoreModalityLabels(batch.labels, inputIds, allTokenIds);
+  /**
+   * 1. encode each modality present in the batch, 2. embed the text with modality ids masked to 0,
+   * 3. inject the features at the placeholders, 4. run the LLM (with loss when labels are given,
+   * -100 at the placeholders). attention_mask goes to the LLM as given.
+   */
+  forward(batch: MultimodalBatch, options: ForwardOptions = {}): LanguageModelOutput {
+    return tf.tidy(() => {
+      const inputsEmbeds = this.embedInputs(batch, options);
+
+      const inputIds = batch.input_ids.dataSync() as Int32Array;
+      const labels = batch.labels === undefined ? undefined : ignoreModalityLabels(batch.labels, inputIds, Object.values(this.modalityTokenIds));
       const output = this.languageModel.forward({
         inputs_embeds: inputsEmbeds,
         attention_mask: batch.attention_mask,
@@ -218,8 +259,7 @@ export class MultimodalModel extends Module {
       if (tokenId === undefined) {
         throw new ConfigError(`${modality}: no modality token id is set; call model.setModalityTokenIds (the MultimodalProcessor does this)`, modality);
       }
-      const ready = precomputed[modality] ?? {};
-      const projected = ready.projected ?? encoder.project(entry.inputs, ready.encoded ?? encoder.encode(entry.inputs)); // [K, N, C]
+      const projected = this.projectedFeatures(modality, encoder, entry.inputs, precomputed[modality] ?? {}); // [K, N, C]
       const [inputs, rowsPerInput, hidden] = projected.shape;
       if (entry.inputsPerSample.reduce((a, b) => a + b, 0) !== inputs) {
         throw new ShapeError(`${modality}: the batch has ${inputs} inputs but inputsPerSample [${entry.inputsPerSample}] adds up to a different number`);
@@ -227,11 +267,46 @@ export class MultimodalModel extends Module {
       features.push({
         modality,
         tokenId,
-        features: projected.reshape([inputs * rowsPerInput, hidden]), // [K·N, C]
+        features: this.scaleFeatures(projected.reshape([inputs * rowsPerInput, hidden])), // [K·N, C]
         rowsPerSample: entry.inputsPerSample.map((count) => count * rowsPerInput),
       });
     }
     return features;
+  }
+
+  /** Runs what `precomputed` lacks of the encoder path and checks the row count per input. */
+  private projectedFeatures(modality: string, encoder: ModalEncoderModule, inputs: EncoderInputs, ready: PrecomputedFeatures[string]): tf.Tensor {
+    const projected = ready.projected ?? encoder.project(inputs, ready.encoded ?? encoder.encode(inputs)); // [K, N, C]
+    const expected = encoder.featuresPerInput;
+    if (expected !== undefined && projected.shape[1] !== expected) {
+      throw new ShapeError(
+        `${modality}: the encoder module produced ${projected.shape[1]} feature rows per input but its featuresPerInput is ${expected}; ` +
+          `set the ModalEncoderModule's featuresPerInput to the row count its callbacks produce`,
+      );
+    }
+    return projected;
+  }
+
+  private scaleFeatures(features: tf.Tensor): tf.Tensor {
+    const scale = this.scaleInjectedFeatures ? (this.languageModel.embeddingScale ?? 1) : 1;
+    return scale === 1 ? features : tf.mul(features, scale);
+  }
+
+  /**
+   * Throws a ModalityMismatchError when the ids contain placeholders of a modality that has no
+   * inputs in this batch, because the masked ids would otherwise embed them as token 0.
+   */
+  private checkModalitiesWithoutInputs(inputIds: Int32Array, length: number, features: ModalityFeatures[]): void {
+    const injected = new Set(features.map((entry) => entry.modality));
+    for (const [modality, tokenId] of Object.entries(this.modalityTokenIds)) {
+      if (injected.has(modality)) continue;
+      const position = inputIds.indexOf(tokenId);
+      if (position < 0) continue;
+      const sample = Math.floor(position / length);
+      const row = inputIds.subarray(sample * length, (sample + 1) * length);
+      const placeholders = row.reduce((count, id) => count + (id === tokenId ? 1 : 0), 0);
+      throw new ModalityMismatchError(modality, sample, placeholders, 0);
+    }
   }
 }
 

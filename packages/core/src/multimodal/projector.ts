@@ -12,6 +12,8 @@ export interface MultimodalProjectorConfig {
   projectionType?: ProjectionType;
   /** Hugging Face activation name used between the two layers of an "mlp" projection. */
   activation?: string;
+  /** Whether the linear layers have biases (default true; LLaVA's `multimodal_projector_bias`). */
+  bias?: boolean;
 }
 
 /** The layers of a projection; attribute names give the weight names `linear.*` or `in_proj.*`, `out_proj.*`. */
@@ -23,12 +25,13 @@ class Projection extends Module {
     private readonly activation: Activation,
   ) {
     super();
+    const options = { bias: config.bias };
     if (config.projectionType === "linear") {
-      this.layers = [this.addModule("linear", new Linear(config.inFeatures, config.outFeatures))];
+      this.layers = [this.addModule("linear", new Linear(config.inFeatures, config.outFeatures, options))];
     } else {
       this.layers = [
-        this.addModule("in_proj", new Linear(config.inFeatures, config.outFeatures)),
-        this.addModule("out_proj", new Linear(config.outFeatures, config.outFeatures)),
+        this.addModule("in_proj", new Linear(config.inFeatures, config.outFeatures, options)),
+        this.addModule("out_proj", new Linear(config.outFeatures, config.outFeatures, options)),
       ];
     }
   }
@@ -54,7 +57,13 @@ export class MultimodalProjector extends Module {
     if (projectionType !== "linear" && projectionType !== "mlp") {
       throw new ConfigError(`projector: unknown projectionType "${projectionType}"; use "linear" or "mlp"`, "projectionType");
     }
-    this.config = { inFeatures: config.inFeatures, outFeatures: config.outFeatures, projectionType, activation: config.activation ?? "gelu" };
+    this.config = {
+      inFeatures: config.inFeatures,
+      outFeatures: config.outFeatures,
+      projectionType,
+      activation: config.activation ?? "gelu",
+      bias: config.bias ?? true,
+    };
     this.projection = this.addModule("projection", new Projection(this.config, getActivation(this.config.activation, "projector")));
   }
 
@@ -78,6 +87,7 @@ export class MultimodalProjector extends Module {
       out_features: this.config.outFeatures,
       projection_type: this.config.projectionType,
       activation: this.config.activation,
+      bias: this.config.bias,
     };
   }
 
@@ -87,6 +97,7 @@ export class MultimodalProjector extends Module {
       outFeatures: Number(json.out_features),
       projectionType: json.projection_type as ProjectionType,
       activation: json.activation as string,
+      bias: json.bias === undefined ? true : Boolean(json.bias),
     });
   }
 }

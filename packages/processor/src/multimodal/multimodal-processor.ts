@@ -14,7 +14,10 @@ export interface MultimodalProcessorOptions {
   tokenizer: Tokenizer;
   /** The model whose modality token ids are set and whose encoders give the default feature counts. */
   model?: MultimodalModel;
-  /** Per-modality feature counts; default: the encoder's fixed `numFeatures`. */
+  /**
+   * Per-modality feature counts; default: the encoder module's `featuresPerInput` (the encoder's
+   * fixed `numFeatures` unless the module's callbacks change the count, as LLaVA's do).
+   */
   numFeatureFns?: Record<string, NumFeatureFn>;
   /** Modality tokens in the text; default `<modality>` (e.g. `<vision>`). */
   predefinedTokens?: Record<string, string>;
@@ -101,11 +104,11 @@ export class MultimodalProcessor {
 }
 
 function defaultFeatureCount(modality: string, model: MultimodalModel | undefined): NumFeatureFn {
-  const count = model?.encoders[modality]?.module.numFeatures;
+  const count = model?.encoders[modality]?.featuresPerInput;
   return () => {
     if (count === undefined) {
       throw new ConfigError(
-        `${modality}: the number of features per input is unknown; pass a model whose ${modality} encoder has a fixed numFeatures, or numFeatureFns.${modality}`,
+        `${modality}: the number of features per input is unknown; pass a model whose ${modality} encoder module has a fixed featuresPerInput, or numFeatureFns.${modality}`,
         `numFeatureFns.${modality}`,
       );
     }
