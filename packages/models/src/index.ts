@@ -19,7 +19,7 @@ export type { DecoderConfig, DecoderSettings, DecoderForwardOptions, DecoderOutp
 export { SiglipVisionModel, ViTModel, WhisperEncoder, whisperSinusoids, Conv1d, conv1d } from "./encoders";
 export type { ViTExtraConfig, WhisperEncoderConfig, Conv1dOptions } from "./encoders";
 export { KeyValueCache, LayerKeyValueCache, positionIdsFromMask } from "./decoders";
-export { generate, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFromScores } from "./generation";
+export { generate, generateMultimodal, applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFromScores } from "./generation";
 export type { GenerationInputs, GenerationOutput, GenerativeModel, GenerationOptions } from "./generation";
 export { buildLlava, loadLlava, readLlavaSettings, llavaFeatureSelector, llavaCheckpointName, splitLlavaCheckpoint } from "./llava";
 export type { LlavaConfig, LlavaSettings, VisionFeatureSelectStrategy, LlavaPart, LlavaPartTensors } from "./llava";
