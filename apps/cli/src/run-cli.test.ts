@@ -46,7 +46,7 @@ describe("mm", () => {
   });
 
   it("exits with 2 on bad usage", async () => {
-    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, doctor (run "mm --help")'] });
+    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, inspect, doctor (run "mm --help")'] });
     expect(await cli("train")).toMatchObject({ status: 2, err: ['mm train: expected 1 argument(s), got 0; run "mm train --help"'] });
     const unknownOption = await cli("train", "x.json", "--fast");
     expect(unknownOption.status).toBe(2);
@@ -94,5 +94,18 @@ describe("mm train on the shipped example", () => {
       expect(existsSync(join(output, module, "config.json"))).toBe(true);
     }
     expect(JSON.parse(readFileSync(join(output, "language_model", "config.json"), "utf8")).model_type).toBe("llama");
+
+    const inspected = await cli("inspect", output);
+    expect(inspected.status).toBe(0);
+    expect(inspected.out).toContain("  vision_encoder/projector  mlp projector 64 -> 128: 24,832 parameters, 24,832 trainable");
+    expect(inspected.out).toContain("  vision: <image> (id 32000)");
+    // CLIP: patch embedding 3·16·16·64, class and 17 positions of 64, 2 layers, 3 layer norms.
+    const clipParameters = 3 * 16 * 16 * 64 + 64 + 17 * 64 + 2 * (4 * (64 * 64 + 64) + 2 * 64 * 128 + 128 + 64 + 4 * 64) + 4 * 64;
+    expect(inspected.out).toContain(`  vision_encoder/module     clip_vision_model: ${clipParameters.toLocaleString("en-US")} parameters, ${clipParameters.toLocaleString("en-US")} trainable`);
+    expect(inspected.out.at(-1)).toBe("tokenizer: 32001 tokens; bos <s> (1), eos </s> (2), pad <unk> (0); padding right");
+  });
+
+  it("inspect names a folder that does not exist", async () => {
+    expect(await cli("inspect", "/nonexistent/output")).toMatchObject({ status: 1, err: ["mm inspect: error: folder not found: /nonexistent/output; pass the output folder of mm train"] });
   });
 });

@@ -26,6 +26,9 @@ describe("parseTrainConfig", () => {
   it("fills defaults", () => {
     const config = parseTrainConfig(VALID, "config.json");
     expect(config.training).toMatchObject({ gradientAccumulation: 1, schedule: "cosine", weightDecay: 0, warmupSteps: 0 });
+    expect(config.training).toMatchObject({ optimizer: "adamw", keepCheckpoints: 2, skipNonFinite: false });
+    expect(config.training.saveEvery).toBeUndefined();
+    expect(config.data.skipBadRecords).toBe(false);
     expect(config.trainable).toBe("all");
     expect(config.model.encoders.vision.projector).toEqual({ type: "mlp", activation: "gelu" });
   });
@@ -39,9 +42,38 @@ describe("parseTrainConfig", () => {
     ["a negative number", (c: any) => (c.training.learningRate = -1), /"training.learningRate": got -1; Too small/],
     ["both a model path and a config", (c: any) => (c.model.languageModel.path = "x"), /give exactly one of "path"/],
     ["a bad trainable preset", (c: any) => (c.trainable = "encoder"), /"trainable": got "encoder"; use "projector", "projector\+llm", "all"/],
+    ["an unknown optimizer", (c: any) => (c.training.optimizer = "adam"), /"training.optimizer": got "adam"; allowed: "adamw", "sgd"/],
+    ["momentum with AdamW", (c: any) => (c.training.momentum = 0.9), /"training.momentum": got 0.9; applies to optimizer "sgd" only; remove it or set "training.optimizer" to "sgd"$/],
+    ["AdamW betas with SGD", (c: any) => Object.assign(c.training, { optimizer: "sgd", adamBeta2: 0.95 }), /"training.adamBeta2": got 0.95; applies to optimizer "adamw" only/],
+    ["a beta of 1", (c: any) => (c.training.adamBeta1 = 1), /"training.adamBeta1": got 1; Too big: expected number to be <1/],
+    ["a zero epsilon", (c: any) => (c.training.adamEpsilon = 0), /"training.adamEpsilon": got 0; Too small/],
+    ["saveEvery of 0", (c: any) => (c.training.saveEvery = 0), /"training.saveEvery": got 0; Too small/],
+    ["keepCheckpoints of 0", (c: any) => (c.training.keepCheckpoints = 0), /"training.keepCheckpoints": got 0; Too small/],
+    ["a non-boolean skipNonFinite", (c: any) => (c.training.skipNonFinite = "yes"), /"training.skipNonFinite": got "yes"; expected boolean/],
+    ["evalEvery without held-out data", (c: any) => (c.training.evalEvery = 5), /"training.evalEvery": got 5; needs held-out records; set "data.eval" or "data.evalFraction"$/],
+    ["both eval and evalFraction", (c: any) => Object.assign(c.data, { eval: "e.json", evalFraction: 0.1 }), /"data.evalFraction": got 0.1; give either "data.eval" \(a dataset file\) or "data.evalFraction", not both$/],
+    ["an evalFraction of 1", (c: any) => (c.data.evalFraction = 1), /"data.evalFraction": got 1; Too big/],
+    ["an unknown data key", (c: any) => (c.data.format = "llava"), /unknown key "data.format"/],
   ])("rejects %s naming the key", (_name, change, message) => {
     expect(() => parseTrainConfig(withChange(change), "config.json")).toThrow(ConfigError);
     expect(() => parseTrainConfig(withChange(change), "config.json")).toThrow(message);
+  });
+
+  it("accepts every training and data key", () => {
+    const config = parseTrainConfig(
+      withChange((c) => {
+        Object.assign(c.training, { optimizer: "sgd", momentum: 0.9, saveEvery: 10, keepCheckpoints: 3, skipNonFinite: true, evalEvery: 5 });
+        Object.assign(c.data, { evalFraction: 0.1, skipBadRecords: true, maxLength: 128 });
+      }),
+      "config.json",
+    );
+    expect(config.training).toMatchObject({ optimizer: "sgd", momentum: 0.9, saveEvery: 10, keepCheckpoints: 3, skipNonFinite: true, evalEvery: 5 });
+    expect(config.data).toMatchObject({ evalFraction: 0.1, skipBadRecords: true, maxLength: 128 });
+  });
+
+  it("accepts AdamW betas and epsilon", () => {
+    const config = parseTrainConfig(withChange((c) => Object.assign(c.training, { adamBeta1: 0.8, adamBeta2: 0.95, adamEpsilon: 1e-6 })), "config.json");
+    expect(config.training).toMatchObject({ optimizer: "adamw", adamBeta1: 0.8, adamBeta2: 0.95, adamEpsilon: 1e-6 });
   });
 });
 
@@ -54,7 +86,14 @@ describe("loadTrainConfig", () => {
     const config = loadTrainConfig(path);
     expect(config.tokenizer).toBe(join(folder, "tokenizer"));
     expect(config.data.train).toBe(join(folder, "data/captions.json"));
+    expect(config.data.eval).toBeUndefined();
     expect(config.model.encoders.vision.model.path).toBe(join(folder, "clip"));
+  });
+
+  it("resolves the eval dataset path", () => {
+    const path = join(folder, "with-eval.json");
+    writeFileSync(path, JSON.stringify(withChange((c) => (c.data.eval = "data/held-out.jsonl"))));
+    expect(loadTrainConfig(path).data.eval).toBe(join(folder, "data/held-out.jsonl"));
   });
 
   it("names a missing file", () => {

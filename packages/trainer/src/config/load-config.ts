@@ -68,7 +68,7 @@ function resolvePaths(config: TrainConfig, base: string): TrainConfig {
     ...config,
     model: { languageModel: source(config.model.languageModel), encoders },
     tokenizer: at(config.tokenizer),
-    data: { ...config.data, train: at(config.data.train) },
+    data: { ...config.data, train: at(config.data.train), eval: config.data.eval === undefined ? undefined : at(config.data.eval) },
     output: at(config.output),
   };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { dataSchema } from "./data-schema";
+import { trainingSchema } from "./training-schema";
 
 const modelSource = z
   .strictObject({
@@ -35,42 +37,36 @@ const trainableSchema = z.union([
   }),
 ]);
 
-const trainingSchema = z.strictObject({
-  steps: z.int().positive(),
-  batchSize: z.int().positive(),
-  gradientAccumulation: z.int().positive().default(1),
-  learningRate: z.number().positive(),
-  weightDecay: z.number().min(0).default(0),
-  warmupSteps: z.int().min(0).default(0),
-  schedule: z.enum(["constant", "linear", "cosine"]).default("cosine"),
-  maxGradNorm: z.number().positive().optional(),
-  logEvery: z.int().positive().default(1),
-});
-
 /** The `mm train` configuration; paths are relative to the config file. */
-export const trainConfigSchema = z.strictObject({
-  seed: z.int().min(0).default(0),
-  backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
-  model: z.strictObject({
-    languageModel: modelSource,
-    encoders: z.record(z.string(), encoderSchema),
-  }),
-  /** Folder with tokenizer.json (and tokenizer_config.json). */
-  tokenizer: z.string().min(1),
-  data: z.strictObject({
-    /** A LLaVA-format JSON or JSONL file; image paths are relative to it. */
-    train: z.string().min(1),
-    maxLength: z.int().positive().optional(),
-  }),
-  training: trainingSchema,
-  /** What trains: a preset or per-part flags ([encoder, projector] per modality). Default: everything. */
-  trainable: trainableSchema.default("all"),
-  /** Folder for the trained modules. */
-  output: z.string().min(1),
-});
+export const trainConfigSchema = z
+  .strictObject({
+    /** Seeds weight initialisation, the data order and the `data.evalFraction` split (default 0). */
+    seed: z.int().min(0).default(0),
+    /** The tfjs backend: "auto" (default), "tensorflow", "wasm" or "cpu". */
+    backend: z.enum(["auto", "tensorflow", "wasm", "cpu"]).default("auto"),
+    model: z.strictObject({
+      languageModel: modelSource,
+      encoders: z.record(z.string(), encoderSchema),
+    }),
+    /** Folder with tokenizer.json (and tokenizer_config.json). */
+    tokenizer: z.string().min(1),
+    data: dataSchema,
+    training: trainingSchema,
+    /** What trains: a preset or per-part flags ([encoder, projector] per modality). Default: everything. */
+    trainable: trainableSchema.default("all"),
+    /** Folder for the trained modules, `metrics.jsonl`, `loss.svg` and `checkpoints/step-N`. */
+    output: z.string().min(1),
+  })
+  .superRefine((config, context) => {
+    const hasEvalData = config.data?.eval !== undefined || config.data?.evalFraction !== undefined;
+    if (config.training?.evalEvery !== undefined && !hasEvalData) {
+      context.addIssue({ code: "custom", path: ["training", "evalEvery"], message: 'needs held-out records; set "data.eval" or "data.evalFraction"' });
+    }
+  });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
-export type TrainingOptions = TrainConfig["training"];
+export type { TrainingOptions } from "./training-schema";
+export type { DataOptions } from "./data-schema";
 export type EncoderSpec = TrainConfig["model"]["encoders"][string];
 export type ModelSource = z.infer<typeof modelSource>;
 export type TrainableSpec = TrainConfig["trainable"];

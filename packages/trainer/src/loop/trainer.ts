@@ -1,19 +1,24 @@
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, countTrainedTokens, getLogger, MMError, SeededRandom, type MultimodalBatch, type MultimodalModel } from "@mm/core";
-import type { TrainingOptions } from "../config/train-config";
-import { AdamW } from "../optim/adamw";
-import { clipGradNorm } from "../optim/clip-grad-norm";
+import { ConfigError, getLogger, globalRandom, type MultimodalModel } from "@mm/core";
+import type { CheckpointManager } from "../checkpoint/checkpoint-manager";
+import { loadCheckpoint } from "../checkpoint/load-checkpoint";
+import type { TrainerState } from "../checkpoint/trainer-state";
+import type { TrainingOptions } from "../config/training-schema";
+import type { BadRecord } from "../data/training-record";
+import { createOptimizer } from "../optim/create-optimizer";
 import { learningRateAt } from "../optim/lr-schedule";
-import { accumulateGradients } from "./accumulate";
-import { formatStepLine, type StepMetrics } from "./step-log";
+import type { Optimizer } from "../optim/optimizer";
+import { LogLineReporter, type ProgressReporter } from "../report/progress-reporter";
+import { DataCursor, type DataCursorState } from "./data-cursor";
+import { disposeBatch } from "./dispose-batch";
+import { evaluate, type EvalMetrics } from "./evaluate";
+import type { LoadedBatch } from "./loaded-batch";
+import { NonFiniteLossError } from "./non-finite";
+import { checkResumable } from "./resume-checks";
+import type { StepMetrics } from "./step-log";
+import { computeStepGradients } from "./train-step";
 
 const log = getLogger("trainer");
-
-/** A collated micro-batch with the ids of the records it holds (for error messages). */
-export interface LoadedBatch {
-  batch: MultimodalBatch;
-  recordIds: string[];
-}
 
 export interface TrainerOptions<R> {
   model: MultimodalModel;
@@ -22,116 +27,217 @@ export interface TrainerOptions<R> {
   records: R[];
   /** Turns records into a batch of tensors; the trainer disposes the batch after use. */
   collate: (records: R[]) => Promise<LoadedBatch>;
+  /** Seeds the shuffling of `records`. */
   seed: number;
-  /** Called after every optimizer step. */
+  /** Held-out records, evaluated every `training.evalEvery` steps and after the last step. */
+  evalRecords?: R[];
+  /** The checkpoint writer, used every `training.saveEvery` steps and after the last step. Without it, no checkpoints are written. */
+  checkpoints?: CheckpointManager;
+  /** Shows progress; default: a log line every `training.logEvery` steps. */
+  progress?: ProgressReporter;
+  /** Records already skipped while reading the datasets; they are reported and saved with the others. */
+  badRecords?: BadRecord[];
+  /** Called after every optimizer step, before its evaluation and checkpoint. */
   onStep?: (metrics: StepMetrics) => void;
+  /** Called after every evaluation. */
+  onEval?: (metrics: EvalMetrics) => void;
 }
-
-/** Fails the run: the loss or the gradient norm is NaN or infinite. */
-export class NonFiniteLossError extends MMError {}
 
 /**
  * The training loop: seeded shuffling, gradient accumulation over micro-batches with the loss
- * normalised by the trained tokens of the whole step, clipping, AdamW, the schedule, one log line
- * per step. The next step's batches are collated while the current step computes, so image
- * decoding (which sharp runs on worker threads) overlaps the step.
+ * normalised by the trained tokens of the whole step, clipping, the optimizer, the schedule,
+ * periodic evaluation and checkpoints. The next step's batches are collated while the current
+ * step computes, so image decoding (which sharp runs on worker threads) overlaps the step.
+ * A run restored from a checkpoint (`resumeFrom`) continues with the same records, random state
+ * and optimizer state, so it ends with the weights of a run that was never interrupted (bit for
+ * bit on the WASM backend, as the resume tests check).
  */
 export class Trainer<R> {
-  readonly optimizer: AdamW;
-  private readonly order: R[] = [];
-  private readonly random: SeededRandom;
-  private position = 0;
+  readonly optimizer: Optimizer;
+  private readonly cursor: DataCursor;
+  private readonly progress: ProgressReporter;
+  private completedSteps = 0;
+  private history: StepMetrics[] = [];
+  private evalHistory: EvalMetrics[] = [];
+  private skippedSteps = 0;
+  private readonly badRecords = new Map<string, BadRecord>();
+  private lastCheckpoint: string | undefined;
 
   constructor(private readonly options: TrainerOptions<R>) {
     if (options.records.length === 0) throw new ConfigError("the training set has no records", "data.train");
-    this.random = new SeededRandom(options.seed);
-    this.optimizer = new AdamW(new Map(options.model.namedParameters()), { weightDecay: options.training.weightDecay });
+    this.cursor = new DataCursor(options.records.length, options.seed);
+    this.optimizer = createOptimizer(new Map(options.model.namedParameters()), options.training);
+    this.progress = options.progress ?? new LogLineReporter(options.training.logEvery);
+    for (const record of options.badRecords ?? []) this.badRecords.set(recordKey(record), record);
   }
 
-  /** Runs all steps and returns the per-step metrics. */
+  /** The last completed optimizer step (the checkpoint's step after `resumeFrom`). */
+  get step(): number {
+    return this.completedSteps;
+  }
+
+  /** Steps that made no update: non-finite loss with `training.skipNonFinite`, or no usable record. */
+  get skipped(): number {
+    return this.skippedSteps;
+  }
+
+  /** Metrics of the steps so far, including those restored from a checkpoint. */
+  get stepHistory(): StepMetrics[] {
+    return [...this.history];
+  }
+
+  /** Evaluations so far, including those restored from a checkpoint. */
+  get evaluations(): EvalMetrics[] {
+    return [...this.evalHistory];
+  }
+
+  /** Records skipped as unusable so far, each listed once. */
+  skippedRecords(): BadRecord[] {
+    return [...this.badRecords.values()];
+  }
+
+  /** Loads a checkpoint folder into the model and optimizer and continues after its step. */
+  resumeFrom(directory: string): void {
+    this.restore(loadCheckpoint(directory, this.options.model, this.optimizer));
+    this.lastCheckpoint = directory;
+  }
+
+  /** Restores the loop's state (step, data position, random state, histories) from a checkpoint. */
+  restore(state: TrainerState): void {
+    checkResumable(state, this.options.training, this.options.records.length);
+    this.completedSteps = state.step;
+    this.history = [...state.history];
+    this.evalHistory = [...state.evalHistory];
+    this.skippedSteps = state.skippedSteps;
+    for (const record of state.badRecords) this.badRecords.set(recordKey(record), record);
+    this.cursor.setState(state.data);
+    globalRandom.setState(state.globalRandom);
+  }
+
+  /** Runs the remaining steps and returns the metrics of every step, restored ones included. */
   async run(): Promise<StepMetrics[]> {
     const { steps } = this.options.training;
-    const history: StepMetrics[] = [];
-    let next: Promise<LoadedBatch[]> | undefined = this.loadStep();
+    let next = this.completedSteps < steps ? this.loadStep() : undefined;
+    this.progress.start(this.completedSteps);
     try {
-      for (let step = 1; step <= steps; step++) {
-        const batches: LoadedBatch[] = await next!;
+      while (this.completedSteps < steps) {
+        const batches = await next!;
+        const cursorAfterStep = this.cursor.getState();
+        const step = this.completedSteps + 1;
         next = step < steps ? this.loadStep() : undefined;
+        this.noteBadRecords(batches);
         const metrics = this.trainStep(step, batches);
-        history.push(metrics);
-        if (step % this.options.training.logEvery === 0 || step === steps) log.info(formatStepLine(metrics));
+        this.completedSteps = step;
+        this.history.push(metrics);
+        this.progress.onStep(metrics);
         this.options.onStep?.(metrics);
+        await this.evaluateIfDue(step);
+        await this.checkpointIfDue(step, cursorAfterStep);
       }
     } catch (error) {
       // Free the batches that were being prefetched for the step that will not run.
       const pending = await next?.catch(() => []);
-      for (const { batch } of pending ?? []) disposeBatch(batch);
+      for (const { batch } of pending ?? []) if (batch !== undefined) disposeBatch(batch);
       throw error;
+    } finally {
+      this.progress.finish();
     }
-    return history;
+    return [...this.history];
   }
 
   private loadStep(): Promise<LoadedBatch[]> {
     const { batchSize, gradientAccumulation } = this.options.training;
-    const micro = Array.from({ length: gradientAccumulation }, () => this.nextRecords(batchSize));
-    return Promise.all(micro.map((records) => this.options.collate(records)));
-  }
-
-  private nextRecords(count: number): R[] {
-    const records: R[] = [];
-    while (records.length < count) {
-      if (this.position >= this.order.length) {
-        this.order.splice(0, this.order.length, ...this.random.shuffle([...this.options.records]));
-        this.position = 0;
-      }
-      records.push(this.order[this.position++]);
-    }
-    return records;
+    const micro = Array.from({ length: gradientAccumulation }, () => this.cursor.next(batchSize).map((i) => this.options.records[i]));
+    const loading = collateAll(micro.map((records) => this.options.collate(records)));
+    // The step awaits this later; until then, a failure must not count as an unhandled rejection.
+    loading.catch(() => undefined);
+    return loading;
   }
 
   private trainStep(step: number, batches: LoadedBatch[]): StepMetrics {
     const started = performance.now();
     const { training, model } = this.options;
-    const normalizer = batches.reduce((sum, { batch }) => sum + trainedTokens(batch), 0);
-    const sum: Record<string, tf.Tensor> = {};
-    let loss = 0;
-    let tokens = 0;
-    try {
-      for (const { batch } of batches) {
-        const result = model.computeGradients(batch, { lossNormalizer: Math.max(normalizer, 1) });
-        loss += result.loss.dataSync()[0];
-        result.loss.dispose();
-        accumulateGradients(sum, result.grads);
-        tokens += batch.attention_mask === undefined ? batch.input_ids.size : tf.tidy(() => tf.sum(batch.attention_mask!).dataSync()[0]);
-      }
-    } finally {
-      for (const { batch } of batches) disposeBatch(batch);
-    }
-    const { grads, norm } = clipGradNorm(sum, training.maxGradNorm);
-    if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-      tf.dispose(Object.values(grads));
-      const ids = batches.flatMap((b) => b.recordIds).join(", ");
-      throw new NonFiniteLossError(`step ${step}: the loss (${loss}) or gradient norm (${norm}) is not finite for records ${ids}; lower the learning rate or check these records`);
-    }
     const learningRate = learningRateAt(step - 1, { name: training.schedule, learningRate: training.learningRate, warmupSteps: training.warmupSteps, totalSteps: training.steps });
-    this.optimizer.step(grads, learningRate);
+    const base = { step, totalSteps: training.steps, learningRate };
+    const recordIds = batches.flatMap((b) => b.recordIds);
+    if (recordIds.length === 0) {
+      log.warn(`step ${step}: skipped, every record drawn for it was bad`);
+      return this.skip({ ...base, loss: Number.NaN, gradNorm: Number.NaN, milliseconds: 0, tokensPerSecond: 0 }, "no usable records");
+    }
+
+    const { grads, loss, gradNorm, tokens } = computeStepGradients(model, batches, training.maxGradNorm);
+    const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
+    if (finite) this.optimizer.step(grads, learningRate);
     tf.dispose(Object.values(grads));
     const milliseconds = performance.now() - started;
-    return { step, totalSteps: training.steps, loss, learningRate, gradNorm: norm, milliseconds, tokensPerSecond: (tokens * 1000) / milliseconds };
+    const metrics = { ...base, loss, gradNorm, milliseconds, tokensPerSecond: (tokens * 1000) / milliseconds };
+    if (finite) return metrics;
+    if (!training.skipNonFinite) throw new NonFiniteLossError(step, recordIds, loss, gradNorm, this.lastCheckpoint);
+    log.warn(`step ${step}: skipped, the loss (${loss}) or gradient norm (${gradNorm}) is not finite for records ${recordIds.join(", ")}`);
+    return this.skip(metrics, "non-finite loss");
+  }
+
+  private skip(metrics: StepMetrics, reason: string): StepMetrics {
+    this.skippedSteps += 1;
+    return { ...metrics, skipped: reason };
+  }
+
+  private noteBadRecords(batches: LoadedBatch[]): void {
+    for (const record of batches.flatMap((b) => b.badRecords ?? [])) {
+      if (this.badRecords.has(recordKey(record))) continue;
+      this.badRecords.set(recordKey(record), record);
+      log.warn(`skipped record "${record.id}" in ${record.file}: ${record.reason}`);
+    }
+  }
+
+  private async evaluateIfDue(step: number): Promise<void> {
+    const { evalRecords = [], training, model, collate } = this.options;
+    const due = (training.evalEvery !== undefined && step % training.evalEvery === 0) || step === training.steps;
+    if (evalRecords.length === 0 || !due) return;
+    const metrics = await evaluate(model, evalRecords, collate, training.batchSize, step);
+    this.evalHistory.push(metrics);
+    this.progress.onEval(metrics);
+    this.options.onEval?.(metrics);
+  }
+
+  private async checkpointIfDue(step: number, cursor: DataCursorState): Promise<void> {
+    const { checkpoints, training } = this.options;
+    const due = (training.saveEvery !== undefined && step % training.saveEvery === 0) || step === training.steps;
+    if (checkpoints === undefined || !due) return;
+    this.lastCheckpoint = await checkpoints.save(this.options.model, this.optimizer, this.snapshot(step, cursor));
+    log.debug(`step ${step}: saved checkpoint ${this.lastCheckpoint}`);
+  }
+
+  private snapshot(step: number, cursor: DataCursorState): TrainerState {
+    const { training, seed, records } = this.options;
+    return {
+      formatVersion: 1,
+      step,
+      totalSteps: training.steps,
+      seed,
+      optimizer: { name: this.optimizer.name, stepCount: this.optimizer.stepCount, hyperparameters: this.optimizer.hyperparameters() },
+      schedule: { name: training.schedule, learningRate: training.learningRate, warmupSteps: training.warmupSteps, totalSteps: training.steps },
+      globalRandom: globalRandom.getState(),
+      data: { recordCount: records.length, ...cursor },
+      history: [...this.history],
+      evalHistory: [...this.evalHistory],
+      skippedSteps: this.skippedSteps,
+      badRecords: this.skippedRecords(),
+    };
   }
 }
 
-function trainedTokens(batch: MultimodalBatch): number {
-  if (batch.labels === undefined) return 0;
-  const [rows, length] = batch.labels.shape;
-  return countTrainedTokens(batch.labels.dataSync() as Int32Array, rows, length);
+/** Waits for every micro-batch; when one fails, disposes the others and rethrows its error. */
+async function collateAll(loading: Array<Promise<LoadedBatch>>): Promise<LoadedBatch[]> {
+  const settled = await Promise.allSettled(loading);
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure === undefined) return settled.map((result) => (result as PromiseFulfilledResult<LoadedBatch>).value);
+  for (const result of settled) {
+    if (result.status === "fulfilled" && result.value.batch !== undefined) disposeBatch(result.value.batch);
+  }
+  throw (failure as PromiseRejectedResult).reason;
 }
 
-/** Disposes every tensor of a batch. */
-export function disposeBatch(batch: MultimodalBatch): void {
-  const tensors: tf.Tensor[] = [batch.input_ids];
-  if (batch.attention_mask !== undefined) tensors.push(batch.attention_mask);
-  if (batch.labels !== undefined) tensors.push(batch.labels);
-  for (const entry of Object.values(batch.encoderInputs ?? {})) tensors.push(...Object.values(entry.inputs));
-  tf.dispose(tensors);
+function recordKey(record: BadRecord): string {
+  return `${record.file}\u0000${record.id}`;
 }

@@ -30,6 +30,8 @@ function buildProjector(spec: EncoderSpec, encoder: ModalityEncoder, llm: Causal
 }
 
 async function buildEncoderProcessor(modality: string, spec: EncoderSpec, encoder: ModalityEncoder): Promise<EncoderProcessor> {
+  // NOTE: encoders that read "input_features" (audio) need an audio EncoderProcessor from
+  // @mm/processor, which is not wired in here yet, so records with "audios" cannot be trained.
   if (encoder.mainInputName !== "pixel_values") {
     throw new ConfigError(`model.encoders.${modality}: encoders reading "${encoder.mainInputName}" are not supported by mm train yet`, `model.encoders.${modality}`);
   }

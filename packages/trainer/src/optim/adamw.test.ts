@@ -29,6 +29,28 @@ describe("AdamW", () => {
     optimizer.dispose();
   });
 
+  it("uses the configured betas and eps", () => {
+    // Two steps on one scalar, written out: m₂ = β1·(1−β1)·g₁ + (1−β1)·g₂, v₂ likewise with β2 and g²,
+    // then each step moves by lr·m̂/(√v̂ + eps) with m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ).
+    const [beta1, beta2, eps, lr] = [0.5, 0.75, 0.1, 0.01];
+    const weight = tf.variable(tf.tensor1d([1]), true);
+    const optimizer = new AdamW(new Map([["w", weight]]), { beta1, beta2, eps, weightDecay: 0 });
+    const [g1, g2] = [0.5, -2];
+    let [m, v, p] = [0, 0, 1];
+    for (const [t, g] of [[1, g1], [2, g2]]) {
+      const gradient = tf.tensor1d([g]);
+      optimizer.step({ w: gradient }, lr);
+      gradient.dispose();
+      m = beta1 * m + (1 - beta1) * g;
+      v = beta2 * v + (1 - beta2) * g * g;
+      p -= (lr * (m / (1 - beta1 ** t))) / (Math.sqrt(v / (1 - beta2 ** t)) + eps);
+    }
+    expect(weight.dataSync()[0]).toBeCloseTo(p, 6);
+    expect(optimizer.hyperparameters()).toEqual({ beta1, beta2, eps, weightDecay: 0 });
+    weight.dispose();
+    optimizer.dispose();
+  });
+
   it("keeps state only for parameters that received gradients", () => {
     const trained = tf.variable(tf.ones([2]), true);
     const frozen = tf.variable(tf.ones([2]), false);
@@ -76,5 +98,19 @@ describe("AdamW", () => {
       return values;
     };
     expect(run(true)).toEqual(run(false));
+  });
+
+  it("frees its state on dispose", () => {
+    const weight = tf.variable(tf.ones([3, 3]), true);
+    const gradient = tf.ones([3, 3]);
+    const before = tf.memory().numTensors;
+    const optimizer = new AdamW(new Map([["w", weight]]));
+    optimizer.step({ w: gradient }, 0.1);
+    const saved = new Map([...optimizer.stateTensors()].map(([name, tensor]) => [name, tensor.clone()]));
+    optimizer.loadState(saved, optimizer.stepCount);
+    tf.dispose([...saved.values()]);
+    optimizer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([weight, gradient]);
   });
 });

@@ -1,16 +1,18 @@
 import * as tf from "@tensorflow/tfjs";
+import { ShapeError } from "@mm/core";
+import { checkStateShape, decayMatricesOnly, parameterAt, splitStateName, zeroStateLike, type DecayRule, type Optimizer } from "./optimizer";
 
 export interface AdamWOptions {
+  /** Decay rate of the first moment (default 0.9). */
   beta1?: number;
+  /** Decay rate of the second moment (default 0.999). */
   beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
+  /** Decoupled weight decay (default 0.01, as torch.optim.AdamW). */
   weightDecay?: number;
-  /**
-   * Decides which parameters get weight decay. Default: tensors of rank ≥ 2 (weight matrices,
-   * embeddings, conv kernels) decay; biases and norm weights (rank 1) do not, as in the usual
-   * transformers recipes.
-   */
-  decays?: (path: string, parameter: tf.Variable) => boolean;
+  /** The rule that selects the parameters with weight decay; default {@link decayMatricesOnly}. */
+  decays?: DecayRule;
 }
 
 /** Moments of one parameter. */
@@ -25,12 +27,13 @@ interface Moments {
  * p ← p − lr · m̂ / (√v̂ + eps). State exists only for parameters that have received a gradient,
  * so frozen parameters never get moments.
  */
-export class AdamW {
+export class AdamW implements Optimizer {
+  readonly name = "adamw";
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  private readonly decays: (path: string, parameter: tf.Variable) => boolean;
+  private readonly decays: DecayRule;
   private readonly moments = new Map<string, Moments>();
   stepCount = 0;
 
@@ -42,16 +45,15 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0.01;
-    this.decays = options.decays ?? ((_path, parameter) => parameter.rank >= 2);
+    this.decays = options.decays ?? decayMatricesOnly;
   }
 
-  /** Applies one update from gradients keyed by parameter path; the caller keeps the gradients. */
   step(grads: Record<string, tf.Tensor>, learningRate: number): void {
     this.stepCount += 1;
     const correction1 = 1 - this.beta1 ** this.stepCount;
     const correction2 = 1 - this.beta2 ** this.stepCount;
     for (const [path, gradient] of Object.entries(grads)) {
-      const parameter = this.parameterAt(path);
+      const parameter = parameterAt(this.parameters, path, this.name);
       const moments = this.momentsOf(path, parameter);
       const decay = this.decays(path, parameter) ? this.weightDecay : 0;
       tf.tidy(() => {
@@ -65,7 +67,6 @@ export class AdamW {
     }
   }
 
-  /** Paths of the parameters that have optimizer state. */
   statePaths(): string[] {
     return [...this.moments.keys()];
   }
@@ -80,16 +81,23 @@ export class AdamW {
     return tensors;
   }
 
-  /** Restores moments saved by `stateTensors` and the step count. */
   loadState(tensors: Map<string, tf.Tensor>, stepCount: number): void {
     this.dispose();
     this.stepCount = stepCount;
     for (const [name, tensor] of tensors) {
-      const [kind, ...rest] = name.split(".");
-      const path = rest.join(".");
-      const moments = this.momentsOf(path, this.parameterAt(path));
+      const { kind, path } = splitStateName(name);
+      if (kind !== "exp_avg" && kind !== "exp_avg_sq") {
+        throw new ShapeError(`adamw: unknown optimizer state "${name}"; expected exp_avg.<path> or exp_avg_sq.<path>`);
+      }
+      const parameter = parameterAt(this.parameters, path, this.name);
+      checkStateShape(name, tensor, parameter);
+      const moments = this.momentsOf(path, parameter);
       (kind === "exp_avg" ? moments.expAvg : moments.expAvgSq).assign(tensor);
     }
+  }
+
+  hyperparameters(): Record<string, number> {
+    return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
   }
 
   dispose(): void {
@@ -97,16 +105,10 @@ export class AdamW {
     this.moments.clear();
   }
 
-  private parameterAt(path: string): tf.Variable {
-    const parameter = this.parameters.get(path);
-    if (parameter === undefined) throw new Error(`AdamW: no parameter named "${path}"`);
-    return parameter;
-  }
-
   private momentsOf(path: string, parameter: tf.Variable): Moments {
     let moments = this.moments.get(path);
     if (moments === undefined) {
-      moments = { expAvg: tf.variable(tf.zerosLike(parameter), false), expAvgSq: tf.variable(tf.zerosLike(parameter), false) };
+      moments = { expAvg: zeroStateLike(parameter), expAvgSq: zeroStateLike(parameter) };
       this.moments.set(path, moments);
     }
     return moments;
