@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli";
 
-const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../../examples/vlm");
+const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), "../../../examples");
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), "../test-fixtures");
 
 async function cli(...argv: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
@@ -16,11 +16,11 @@ async function cli(...argv: string[]): Promise<{ status: number; out: string[]; 
 }
 
 /** The example config with absolute paths, changed by `change`, written to a temporary folder. */
-function exampleConfig(change: (config: Record<string, any>, folder: string) => void = () => {}): string {
+function exampleConfig(change: (config: Record<string, any>, folder: string) => void = () => {}, example = "vlm"): string {
   const folder = mkdtempSync(join(tmpdir(), "mm-cli-"));
-  const config = JSON.parse(readFileSync(join(EXAMPLE, "config.json"), "utf8"));
-  config.tokenizer = join(EXAMPLE, config.tokenizer);
-  config.data.train = join(EXAMPLE, config.data.train);
+  const config = JSON.parse(readFileSync(join(EXAMPLES, example, "config.json"), "utf8"));
+  config.tokenizer = join(EXAMPLES, example, config.tokenizer);
+  config.data.train = join(EXAMPLES, example, config.data.train);
   config.output = join(folder, "output");
   change(config, folder);
   const path = join(folder, "config.json");
@@ -46,7 +46,7 @@ describe("mm", () => {
   });
 
   it("exits with 2 on bad usage", async () => {
-    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, inspect, doctor (run "mm --help")'] });
+    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, generate, inspect, doctor (run "mm --help")'] });
     expect(await cli("train")).toMatchObject({ status: 2, err: ['mm train: expected 1 argument(s), got 0; run "mm train --help"'] });
     const unknownOption = await cli("train", "x.json", "--fast");
     expect(unknownOption.status).toBe(2);
@@ -103,6 +103,31 @@ describe("mm train on the shipped example", () => {
     const clipParameters = 3 * 16 * 16 * 64 + 64 + 17 * 64 + 2 * (4 * (64 * 64 + 64) + 2 * 64 * 128 + 128 + 64 + 4 * 64) + 4 * 64;
     expect(inspected.out).toContain(`  vision_encoder/module     clip_vision_model: ${clipParameters.toLocaleString("en-US")} parameters, ${clipParameters.toLocaleString("en-US")} trainable`);
     expect(inspected.out.at(-1)).toBe("tokenizer: 32001 tokens; bos <s> (1), eos </s> (2), pad <unk> (0); padding right");
+
+    const image = join(EXAMPLES, "vlm", "data", "images", "coffee.png");
+    const generated = await cli("generate", "--checkpoint", output, "--prompt", "Describe the image briefly.", "--image", image, "--max-new-tokens", "5");
+    expect(generated.status).toBe(0);
+    expect(generated.out).toHaveLength(1);
+    expect(generated.out[0].length).toBeGreaterThan(0);
+    const wrongModality = await cli("generate", "--checkpoint", output, "--prompt", "Hi", "--audio", image);
+    expect(wrongModality).toMatchObject({ status: 1, err: ["mm generate: error: this model has no audio encoder (it has vision); remove --audio"] });
+  });
+
+  it.each(["alm", "valm"])("trains the %s example for a few steps", async (example) => {
+    const path = exampleConfig((c) => {
+      c.training.steps = 2;
+    }, example);
+    const { status, out } = await cli("train", path, "--backend", "wasm");
+    expect(status).toBe(0);
+    expect(out.at(-1)).toMatch(/^done: 2 steps/);
+    const output = join(dirname(path), "output");
+    expect(existsSync(join(output, "audio_encoder", "module", "model.safetensors"))).toBe(true);
+    expect(existsSync(join(output, "audio_encoder", "preprocessor_config.json"))).toBe(true);
+  });
+
+  it("generate reports missing options as bad usage", async () => {
+    expect(await cli("generate", "--prompt", "Hi")).toMatchObject({ status: 2, err: ['mm generate: --checkpoint and --prompt are required; run "mm generate --help"'] });
+    expect((await cli("generate", "--checkpoint", "x", "--prompt", "Hi", "--top-k", "two")).err).toEqual(['mm generate: --top-k must be an integer, got "two"']);
   });
 
   it("inspect names a folder that does not exist", async () => {

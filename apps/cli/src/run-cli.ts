@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { MMError } from "@mm/core";
 import { DOCTOR_HELP, runDoctor } from "./commands/doctor";
+import { GENERATE_HELP, runGenerate } from "./commands/generate";
 import { INSPECT_HELP, runInspect } from "./commands/inspect";
 import { TRAIN_HELP, runTrain } from "./commands/train";
 import { UsageError } from "./usage-error";
@@ -16,6 +17,7 @@ Build and train multimodal LLMs on TensorFlow.js.
 
 Commands:
   train CONFIG   train a model described by a JSON config
+  generate       answer a prompt (with images or audio) using a trained model
   inspect DIR    show the modules, parameter counts, modality tokens and tokenizer of a trained model
   doctor         show the tfjs backend in use and why others were skipped
 
@@ -27,6 +29,7 @@ Exit status: 0 success, 1 failed run, 2 bad usage.`;
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[], write: (line: string) => void) => Promise<number> }> = {
   train: { help: TRAIN_HELP, run: runTrain },
+  generate: { help: GENERATE_HELP, run: runGenerate },
   inspect: { help: INSPECT_HELP, run: runInspect },
   doctor: { help: DOCTOR_HELP, run: runDoctor },
 };

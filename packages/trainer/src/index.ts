@@ -60,3 +60,4 @@ export type { TrainingSetup } from "./model/build-model";
 export { trainModesFor } from "./model/trainable";
 export { runTraining } from "./run-training";
 export type { RunTrainingOptions, TrainingResult } from "./run-training";
+export { loadTrainedModel } from "./checkpoint/load-trained-model";

@@ -72,7 +72,7 @@ export async function runTraining(config: TrainConfig, options: RunTrainingOptio
     metrics.rewrite(trainer.stepHistory, trainer.evaluations);
 
     const history = await trainer.run();
-    await writeTrainedModel(config.output, model, processor, history, trainer.evaluations);
+    await writeTrainedModel(config.output, model, processor, history, trainer.evaluations, config.model.encoders);
     const badRecords = trainer.skippedRecords();
     reportSkipped(trainer.skipped, badRecords);
     const seconds = (performance.now() - started) / 1000;

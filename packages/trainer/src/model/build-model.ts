@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { ConfigError, loadModuleWeights, ModalEncoderModule, MultimodalModel, MultimodalProjector, type CausalLanguageModel, type ModalityEncoder } from "@mm/core";
 import { createModelFromConfig, loadPretrained, readJsonFile, type PretrainedModel } from "@mm/models";
-import { imageEncoderProcessor, loadImageProcessor, MultimodalProcessor, Tokenizer, type EncoderProcessor } from "@mm/processor";
+import { audioEncoderProcessor, imageEncoderProcessor, loadImageProcessor, loadWhisperFeatureExtractor, MultimodalProcessor, Tokenizer, type EncoderProcessor } from "@mm/processor";
 import type { EncoderSpec, ModelSource, TrainConfig } from "../config/train-config";
 
 /** A model with the processor that feeds it. */
@@ -30,14 +30,12 @@ function buildProjector(spec: EncoderSpec, encoder: ModalityEncoder, llm: Causal
 }
 
 async function buildEncoderProcessor(modality: string, spec: EncoderSpec, encoder: ModalityEncoder): Promise<EncoderProcessor> {
-  // NOTE: encoders that read "input_features" (audio) need an audio EncoderProcessor from
-  // @mm/processor, which is not wired in here yet, so records with "audios" cannot be trained.
-  if (encoder.mainInputName !== "pixel_values") {
-    throw new ConfigError(`model.encoders.${modality}: encoders reading "${encoder.mainInputName}" are not supported by mm train yet`, `model.encoders.${modality}`);
-  }
+  const key = `model.encoders.${modality}.processor`;
   const source = spec.processor.path ?? spec.processor.config;
-  if (source === undefined) throw new ConfigError(`model.encoders.${modality}.processor: give "path" (a folder with preprocessor_config.json) or "config"`, `model.encoders.${modality}.processor`);
-  return imageEncoderProcessor(await loadImageProcessor(source as Parameters<typeof loadImageProcessor>[0]));
+  if (source === undefined) throw new ConfigError(`${key}: give "path" (a folder with preprocessor_config.json) or "config"`, key);
+  if (encoder.mainInputName === "pixel_values") return imageEncoderProcessor(await loadImageProcessor(source as Parameters<typeof loadImageProcessor>[0]));
+  if (encoder.mainInputName === "input_features") return audioEncoderProcessor(await loadWhisperFeatureExtractor(source));
+  throw new ConfigError(`model.encoders.${modality}: no processor reads inputs for "${encoder.mainInputName}"; mm train supports pixel_values and input_features encoders`, `model.encoders.${modality}`);
 }
 
 /**

@@ -4,13 +4,15 @@ import type { MultimodalModel } from "@mm/core";
 import { writeJsonFile } from "@mm/models";
 import type { MultimodalProcessor } from "@mm/processor";
 import { saveModules } from "../checkpoint/save-modules";
+import { saveProcessorConfigs } from "../checkpoint/save-processor-configs";
+import type { TrainConfig } from "../config/train-config";
 import type { EvalMetrics } from "../loop/evaluate";
 import type { StepMetrics } from "../loop/step-log";
 import { renderLossCurveSvg } from "../report/loss-curve-svg";
 
 /**
  * Writes the trained model to `directory`: each module in Hugging Face format (see saveModules),
- * the tokenizer with its modality tokens, `mm_config.json` with the modality token ids and the
+ * each encoder's preprocessor_config.json, the tokenizer with its modality tokens, `mm_config.json` with the modality token ids and the
  * parts that were trained, and the loss curve as `loss.svg`.
  */
 export async function writeTrainedModel(
@@ -19,9 +21,11 @@ export async function writeTrainedModel(
   processor: MultimodalProcessor,
   history: StepMetrics[],
   evalHistory: EvalMetrics[],
+  encoders: TrainConfig["model"]["encoders"],
 ): Promise<void> {
   mkdirSync(directory, { recursive: true });
   await saveModules(model, directory);
+  saveProcessorConfigs(encoders, directory);
   processor.tokenizer.save(join(directory, "tokenizer"));
   writeJsonFile(join(directory, "mm_config.json"), {
     modality_token_ids: processor.modalityTokenIds,
