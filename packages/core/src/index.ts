@@ -21,7 +21,7 @@ export { matMul, transposeLastTwo } from "./ops/mat-mul";
 export { linear, isTrainable } from "./ops/linear";
 export { gatherRows } from "./ops/gather-rows";
 export { extractPatches, patchEmbedding } from "./ops/patch-embedding";
-export { causalLmLoss, tokenCrossEntropy, shiftLabels, countTrainedTokens, IGNORE_INDEX } from "./ops/cross-entropy";
+export { causalLmLoss, causalLmLossAtTrainedPositions, tokenCrossEntropy, shiftLabels, countTrainedTokens, IGNORE_INDEX } from "./ops/cross-entropy";
 export type { CrossEntropyOptions } from "./ops/cross-entropy";
 export { injectFeatures, maskModalityIds } from "./ops/inject-features";
 export type { ModalityFeatures } from "./ops/inject-features";

@@ -35,6 +35,12 @@ export interface LanguageModelInputs {
   labels?: tf.Tensor | Int32Array;
   /** Divides the summed token loss by this count instead of this batch's own trained-token count. */
   lossNormalizer?: number;
+  /**
+   * With labels: run the LM head only at positions that have a trained next-token target, for
+   * training, where only the loss is used. `logits` is then [1, K, V] over those K positions in
+   * row-major order. The loss is the same as with every position's logits.
+   */
+  logitsForLossOnly?: boolean;
 }
 
 export interface LanguageModelOutput {

@@ -51,6 +51,8 @@ export interface ForwardOptions {
   precomputed?: PrecomputedFeatures;
   /** Loss normaliser over a whole optimizer step (see causalLmLoss). */
   lossNormalizer?: number;
+  /** Compute logits only where the loss needs them (see LanguageModelInputs.logitsForLossOnly). */
+  logitsForLossOnly?: boolean;
 }
 
 /**
@@ -209,6 +211,7 @@ export class MultimodalModel extends Module {
         attention_mask: batch.attention_mask,
         labels,
         lossNormalizer: options.lossNormalizer,
+        logitsForLossOnly: options.logitsForLossOnly,
       });
       return output as unknown as tf.TensorContainerObject;
     }) as unknown as LanguageModelOutput;
@@ -224,7 +227,7 @@ export class MultimodalModel extends Module {
     const precomputed = this.precomputeFrozenFeatures(batch);
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const { loss, logits } = this.forward(batch, { precomputed, lossNormalizer: options.lossNormalizer });
+        const { loss, logits } = this.forward(batch, { precomputed, lossNormalizer: options.lossNormalizer, logitsForLossOnly: true });
         logits.dispose();
         if (loss === undefined) throw new ConfigError("the batch has no labels; training needs labels", "labels");
         return loss as tf.Scalar;

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { assertClose, countLeakedTensors, gradientsOf, TEST_BACKENDS, useBackend } from "../testing";
-import { causalLmLoss, IGNORE_INDEX, shiftLabels } from "./cross-entropy";
+import { causalLmLoss, causalLmLossAtTrainedPositions, IGNORE_INDEX, shiftLabels } from "./cross-entropy";
+import { linear } from "./linear";
 
 const X = IGNORE_INDEX;
 // [2, 5] labels over a vocabulary of 11: row 0 ignores its prompt, row 1 is right-padded.
@@ -53,6 +54,23 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     tf.dispose([logits, loss]);
     const [gradient] = await gradientsOf(backend, [[1, 3, 5]], (x) => causalLmLoss(x, ignored));
     expect(gradient.every((value) => value === 0)).toBe(true);
+  });
+
+  it("gives the same loss and gradients when the head runs only at trained positions", async () => {
+    const full = (hidden: tf.Tensor, weight: tf.Tensor) => causalLmLoss(linear(hidden, weight), LABELS, { normalizer: 7 });
+    const trainedOnly = (hidden: tf.Tensor, weight: tf.Tensor) => causalLmLossAtTrainedPositions(hidden, LABELS, (rows) => linear(rows, weight), { normalizer: 7 }).loss;
+    const expected = await gradientsOf("cpu", [[2, 5, 4], [11, 4]], full);
+    const actual = await gradientsOf(backend, [[2, 5, 4], [11, 4]], trainedOnly);
+    assertClose(actual[0], expected[0], 1e-5, "dHidden");
+    assertClose(actual[1], expected[1], 1e-5, "dWeight");
+    await useBackend(backend);
+    const hidden = tf.randomNormal([2, 5, 4]);
+    const weight = tf.randomNormal([11, 4]);
+    const { logits, loss } = causalLmLossAtTrainedPositions(hidden, LABELS, (rows) => linear(rows, weight));
+    expect(logits.shape).toEqual([1, 5, 11]); // targets 4, 7, 2 in row 0; 0, 10 in row 1
+    const reference = causalLmLoss(linear(hidden, weight), LABELS);
+    assertClose(loss, reference, 1e-6, "loss");
+    tf.dispose([hidden, weight, logits, loss, reference]);
   });
 
   it("rejects a label outside the vocabulary", async () => {

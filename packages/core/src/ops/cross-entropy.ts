@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGradient } from "./custom-gradient";
 import { ShapeError } from "../errors/errors";
+import { gatherRows } from "./gather-rows";
 
 /** The label value that marks a position as not trained on, as in PyTorch and transformers. */
 export const IGNORE_INDEX = -100;
@@ -54,6 +55,40 @@ export function causalLmLoss(logits: tf.Tensor, labels: tf.Tensor | Int32Array, 
   const targets = shiftLabels(labelValues, batch, length);
   const normalizer = options.normalizer ?? countTrainedTokens(labelValues, batch, length);
   return tokenCrossEntropy(logits.reshape([batch * length, vocab]), targets, Math.max(normalizer, 1));
+}
+
+/**
+ * The causal language-model loss computed from hidden states, running the LM head only at the K
+ * positions that have a trained next-token target (where the shifted label is not -100). In
+ * instruction tuning most positions are prompt or image placeholders, so this skips most of the
+ * [B·T, C] x [C, V] head product and its gradient. The loss equals
+ * `causalLmLoss(head(hidden), labels)`.
+ *
+ * hidden: [B, T, C]; labels: [B, T] int32; head: [K, C] -> [K, V].
+ * Returns logits [1, K, V] (the trained positions in row-major order) and the scalar loss.
+ */
+export function causalLmLossAtTrainedPositions(
+  hidden: tf.Tensor,
+  labels: tf.Tensor | Int32Array,
+  head: (rows: tf.Tensor) => tf.Tensor,
+  options: CrossEntropyOptions = {},
+): { logits: tf.Tensor; loss: tf.Tensor } {
+  const [batch, length, hiddenSize] = hidden.shape;
+  const labelValues = labels instanceof tf.Tensor ? (labels.dataSync() as Int32Array) : labels;
+  if (labelValues.length !== batch * length) {
+    throw new ShapeError(`labels have ${labelValues.length} values but the hidden states are [${hidden.shape}]; labels must be [${batch}, ${length}]`);
+  }
+  const targets = shiftLabels(labelValues, batch, length);
+  const positions = [...targets.keys()].filter((i) => targets[i] !== IGNORE_INDEX);
+  const normalizer = Math.max(options.normalizer ?? positions.length, 1);
+  const flat = hidden.reshape([batch * length, hiddenSize]); // [B·T, C]
+  if (positions.length === 0) {
+    const logits = head(flat); // [B·T, V]
+    return { logits: logits.expandDims(0), loss: tokenCrossEntropy(logits, targets, normalizer) };
+  }
+  const logits = head(gatherRows(flat, positions)); // [K, V]
+  const loss = tokenCrossEntropy(logits, Int32Array.from(positions, (i) => targets[i]), normalizer);
+  return { logits: logits.expandDims(0), loss };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   Module,
   ShapeError,
   causalLmLoss,
+  causalLmLossAtTrainedPositions,
   linear,
   type CausalLanguageModel,
   type LanguageModelInputs,
@@ -128,12 +129,16 @@ export class DecoderForCausalLM extends Module implements CausalLanguageModel, P
       const contexts = this.attentionContexts(inputs, batch, length, options.cache);
 
       const { lastHiddenState, hiddenStates } = this.model.forward(embeds, contexts, options.outputHiddenStates);
-      const keep = options.logitsToKeep;
-      const headInput = keep ? tf.slice(lastHiddenState, [0, Math.max(0, length - keep), 0], [-1, -1, -1]) : lastHiddenState; // [B, N, C]
-      const logits = this.lmHead?.forward(headInput) ?? linear(headInput, this.model.embedTokens.weight); // [B, N, V]
-
-      const output: DecoderOutput = { logits };
-      if (inputs.labels !== undefined) output.loss = causalLmLoss(logits, inputs.labels, { normalizer: inputs.lossNormalizer });
+      const head = (rows: tf.Tensor) => this.lmHead?.forward(rows) ?? linear(rows, this.model.embedTokens.weight); // [..., C] -> [..., V]
+      let output: DecoderOutput;
+      if (inputs.labels !== undefined && inputs.logitsForLossOnly) {
+        output = causalLmLossAtTrainedPositions(lastHiddenState, inputs.labels, head, { normalizer: inputs.lossNormalizer });
+      } else {
+        const keep = options.logitsToKeep;
+        const headInput = keep ? tf.slice(lastHiddenState, [0, Math.max(0, length - keep), 0], [-1, -1, -1]) : lastHiddenState; // [B, N, C]
+        output = { logits: head(headInput) }; // [B, N, V]
+        if (inputs.labels !== undefined) output.loss = causalLmLoss(output.logits, inputs.labels, { normalizer: inputs.lossNormalizer });
+      }
       if (hiddenStates !== undefined) output.hidden_states = hiddenStates;
       return output as unknown as tf.TensorContainerObject;
     }) as unknown as DecoderOutput;
