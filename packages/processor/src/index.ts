@@ -19,3 +19,9 @@ export { imageEncoderProcessor } from "./multimodal/encoder-processor";
 export type { EncoderProcessor, ArrayTensor } from "./multimodal/encoder-processor";
 
 export * from "./audio/index";
+
+export type { TruncationSide } from "./tokenizer/special-tokens";
+export type { ChatMessage, ChatTemplateOptions } from "./chat/chat-template";
+export type { EncoderFeatureConfig } from "./multimodal/encoder-processor";
+export type { ProcessorOutput } from "./multimodal/multimodal-processor";
+export type { LlmInputs, ModalityCallInputs, ProcessorCallRequest } from "./multimodal/call-inputs";

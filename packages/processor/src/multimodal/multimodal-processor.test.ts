@@ -66,6 +66,22 @@ describe("MultimodalProcessor", () => {
     model.dispose();
   });
 
+  it("truncates conversations on the tokenizer's truncation side", async () => {
+    const processor = new MultimodalProcessor({
+      encoderProcessors: { vision: imageEncoderProcessor(new CLIPImageProcessor({ size: { shortest_edge: 32 }, crop_size: { height: 32, width: 32 } })) },
+      tokenizer: Tokenizer.fromPretrained(LLAMA2_TOKENIZER_DIR, { truncationSide: "left" }),
+      numFeatureFns: { vision: () => FEATURES },
+    });
+    const conversations = [{ from: "human" as const, value: "A long question about many things" }, { from: "gpt" as const, value: "Yes." }];
+    const full = await processor.processConversations([{ conversations, inputs: {} }]);
+    const cut = await processor.processConversations([{ conversations, inputs: {} }], { maxLength: 5 });
+
+    const fullIds = (full.input_ids.arraySync() as number[][])[0];
+    expect(cut.input_ids.arraySync()).toEqual([fullIds.slice(-5)]);
+    expect(cut.labels!.arraySync()).toEqual([(full.labels!.arraySync() as number[][])[0].slice(-5)]);
+    tf.dispose([full.input_ids, full.attention_mask!, full.labels!, cut.input_ids, cut.attention_mask!, cut.labels!]);
+  });
+
   it("names the sample when image tokens and images disagree", async () => {
     const { model, processor } = setup();
     const request = [{ conversations: [{ from: "human" as const, value: "<image> and <image>" }, { from: "gpt" as const, value: "Two." }], inputs: { vision: [fixturePath("camera.png")] } }];

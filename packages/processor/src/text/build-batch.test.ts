@@ -70,7 +70,7 @@ describe("buildBatch", () => {
       });
     expect(call).toThrow(InputError);
     expect(call).toThrow(
-      /^vision: truncating sample 1 from 8 to maxLength 4 tokens would cut 2 of its 4 vision placeholder tokens \(id 32000\); raise maxLength to at least 6/,
+      /^vision: truncating sample 1 from 8 to maxLength 4 tokens would cut 2 of its 4 vision placeholder tokens \(id 32000\) at its end; raise maxLength to at least 6/,
     );
   });
 
@@ -79,6 +79,49 @@ describe("buildBatch", () => {
     const call = () =>
       buildBatch([sample], { padTokenId: PAD, paddingSide: "left", maxLength: 4, modalityTokenIds: { vision: VISION } });
     expect(call).toThrow(/vision: truncating sample 0 .* would cut 2 of its 2 vision placeholder tokens/);
+  });
+
+  it("left truncation keeps the last tokens", () => {
+    const batch = buildBatch(samples, { padTokenId: PAD, paddingSide: "right", maxLength: 4, truncationSide: "left" });
+    expect(batch.shape).toEqual([2, 4]);
+    expect(Array.from(batch.input_ids)).toEqual([1, 10, 11, PAD, 20, 21, 22, 23]);
+    expect(Array.from(batch.labels)).toEqual([-100, 10, 11, -100, -100, 21, 22, 23]);
+  });
+
+  it("left truncation before all placeholders is allowed", () => {
+    const sample = { input_ids: [1, 5, 6, VISION, VISION, 7] };
+    const options = { padTokenId: PAD, paddingSide: "left" as const, maxLength: 4, truncationSide: "left" as const };
+    const batch = buildBatch([sample], { ...options, modalityTokenIds: { vision: VISION } });
+    expect(Array.from(batch.input_ids)).toEqual([6, VISION, VISION, 7]);
+  });
+
+  it("left truncation through a placeholder run throws", () => {
+    const sample = { input_ids: [1, VISION, VISION, VISION, 5, 6, 7] };
+    const call = () =>
+      buildBatch([sample], {
+        padTokenId: PAD,
+        paddingSide: "right",
+        maxLength: 5,
+        truncationSide: "left",
+        modalityTokenIds: { vision: VISION },
+      });
+    expect(call).toThrow(InputError);
+    expect(call).toThrow(
+      /^vision: truncating sample 0 from 7 to maxLength 5 tokens would cut 1 of its 3 vision placeholder tokens \(id 32000\) at its start; raise maxLength to at least 6/,
+    );
+  });
+
+  it("padToMaxLength pads every row to maxLength", () => {
+    const batch = buildBatch(samples, { padTokenId: PAD, paddingSide: "left", maxLength: 7, padToMaxLength: true });
+    expect(batch.shape).toEqual([2, 7]);
+    expect(Array.from(batch.input_ids)).toEqual([PAD, PAD, PAD, PAD, 1, 10, 11, PAD, PAD, 1, 20, 21, 22, 23]);
+    expect(Array.from(batch.attention_mask)).toEqual([0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
+  });
+
+  it("padToMaxLength truncates longer rows", () => {
+    const batch = buildBatch(samples, { padTokenId: PAD, paddingSide: "right", maxLength: 4, padToMaxLength: true });
+    expect(batch.shape).toEqual([2, 4]);
+    expect(Array.from(batch.input_ids)).toEqual([1, 10, 11, PAD, 1, 20, 21, 22]);
   });
 
   it("rejects an empty batch", () => {
@@ -100,6 +143,8 @@ describe("buildBatch", () => {
     [{ padTokenId: -1, paddingSide: "right" as const }, /padTokenId must be a non-negative integer, found -1/],
     [{ padTokenId: 1.5, paddingSide: "right" as const }, /padTokenId must be a non-negative integer, found 1.5/],
     [{ padTokenId: 0, paddingSide: "right" as const, maxLength: 0 }, /maxLength must be a positive integer, found 0/],
+    [{ padTokenId: 0, paddingSide: "right" as const, maxLength: 4, truncationSide: "middle" as "left" }, /truncationSide must be "left" or "right", found "middle"/],
+    [{ padTokenId: 0, paddingSide: "right" as const, padToMaxLength: true }, /padToMaxLength needs maxLength/],
   ])("rejects invalid options %#", (options, message) => {
     const call = () => buildBatch(samples, options);
     expect(call).toThrow(ConfigError);

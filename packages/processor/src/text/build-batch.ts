@@ -1,5 +1,5 @@
 import { ConfigError, InputError } from "@mm/core";
-import type { PaddingSide } from "../tokenizer/special-tokens";
+import type { PaddingSide, TruncationSide } from "../tokenizer/special-tokens";
 import { IGNORE_INDEX } from "./labels";
 
 /** One tokenized sample. Without labels, none of its positions is supervised. */
@@ -14,8 +14,18 @@ export interface BatchOptions {
   padTokenId: number;
   /** Side of each row that receives padding. */
   paddingSide: PaddingSide;
-  /** Maximum row length; longer samples lose their last tokens. Default: no truncation. */
+  /**
+   * Maximum row length; longer samples lose tokens on the `truncationSide`. Default: no
+   * truncation.
+   */
   maxLength?: number;
+  /** Side of a sample that loses tokens when it is longer than maxLength. Default "right". */
+  truncationSide?: TruncationSide;
+  /**
+   * Pads every row to maxLength (transformers' `padding="max_length"`) instead of to the longest
+   * row. Requires maxLength. Default false.
+   */
+  padToMaxLength?: boolean;
   /**
    * Modality key → placeholder token id. With it, truncation that would remove any placeholder
    * of a sample raises an InputError, because the encoder features of that input would have no
@@ -37,8 +47,8 @@ export interface TextBatch {
 }
 
 /**
- * Pads samples to the longest one (after truncation to `maxLength`) and stacks them into flat
- * int32 arrays of shape [B, T].
+ * Pads samples to the longest one (after truncation to `maxLength`), or to maxLength with
+ * `padToMaxLength`, and stacks them into flat int32 arrays of shape [B, T].
  *
  * @throws InputError on an empty batch, an empty sample, labels whose length differs from
  *   input_ids, or truncation that would remove modality placeholders.
@@ -50,7 +60,7 @@ export function buildBatch(samples: readonly TextSample[], options: BatchOptions
 
   const rows = samples.map((sample, index) => truncateSample(checkSample(sample, index), index, options));
   const batchSize = rows.length;
-  const length = Math.max(...rows.map((row) => row.input_ids.length));
+  const length = options.padToMaxLength ? options.maxLength! : Math.max(...rows.map((row) => row.input_ids.length));
 
   const inputIds = new Int32Array(batchSize * length).fill(options.padTokenId);
   const attentionMask = new Int32Array(batchSize * length);
@@ -67,7 +77,7 @@ export function buildBatch(samples: readonly TextSample[], options: BatchOptions
   return { input_ids: inputIds, attention_mask: attentionMask, labels, shape: [batchSize, length] };
 }
 
-function checkBatchOptions({ padTokenId, paddingSide, maxLength }: BatchOptions): void {
+function checkBatchOptions({ padTokenId, paddingSide, maxLength, truncationSide, padToMaxLength }: BatchOptions): void {
   if (!Number.isInteger(padTokenId) || padTokenId < 0) {
     throw new ConfigError(`buildBatch: padTokenId must be a non-negative integer, found ${padTokenId}`, "padTokenId");
   }
@@ -77,6 +87,13 @@ function checkBatchOptions({ padTokenId, paddingSide, maxLength }: BatchOptions)
   }
   if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength < 1)) {
     throw new ConfigError(`buildBatch: maxLength must be a positive integer, found ${maxLength}`, "maxLength");
+  }
+  if (truncationSide !== undefined && truncationSide !== "left" && truncationSide !== "right") {
+    const found = JSON.stringify(truncationSide);
+    throw new ConfigError(`buildBatch: truncationSide must be "left" or "right", found ${found}`, "truncationSide");
+  }
+  if (padToMaxLength && maxLength === undefined) {
+    throw new ConfigError("buildBatch: padToMaxLength needs maxLength; pass the row length to pad to", "maxLength");
   }
 }
 
@@ -93,30 +110,46 @@ function checkSample(sample: TextSample, index: number): TextSample {
   return sample;
 }
 
-// NOTE: truncation always keeps the first maxLength tokens; transformers' truncation_side "left"
-// (keep the last tokens) is not supported.
+/**
+ * Cuts a sample to maxLength: "right" keeps the first maxLength tokens, "left" the last ones,
+ * as transformers' `truncation_side` does.
+ */
 function truncateSample(sample: TextSample, index: number, options: BatchOptions): TextSample {
-  const { maxLength, modalityTokenIds = {} } = options;
+  const { maxLength, modalityTokenIds = {}, truncationSide = "right" } = options;
   if (maxLength === undefined || sample.input_ids.length <= maxLength) return sample;
 
+  const start = truncationSide === "left" ? sample.input_ids.length - maxLength : 0;
+  const end = start + maxLength;
   for (const [modality, id] of Object.entries(modalityTokenIds)) {
-    checkPlaceholdersKept(sample.input_ids, maxLength, modality, id, index);
+    checkPlaceholdersKept(sample.input_ids, { start, end, maxLength, truncationSide }, modality, id, index);
   }
   return {
-    input_ids: sample.input_ids.slice(0, maxLength),
-    labels: sample.labels?.slice(0, maxLength),
+    input_ids: sample.input_ids.slice(start, end),
+    labels: sample.labels?.slice(start, end),
   };
 }
 
-function checkPlaceholdersKept(ids: readonly number[], maxLength: number, modality: string, id: number, index: number): void {
+interface KeptWindow {
+  /** First kept position. */
+  start: number;
+  /** Position after the last kept one. */
+  end: number;
+  maxLength: number;
+  truncationSide: TruncationSide;
+}
+
+function checkPlaceholdersKept(ids: readonly number[], kept: KeptWindow, modality: string, id: number, index: number): void {
+  const firstPosition = ids.indexOf(id);
   const lastPosition = ids.lastIndexOf(id);
-  if (lastPosition < maxLength) return;
+  if (firstPosition < 0 || (firstPosition >= kept.start && lastPosition < kept.end)) return;
 
   const total = ids.filter((tokenId) => tokenId === id).length;
-  const cut = ids.slice(maxLength).filter((tokenId) => tokenId === id).length;
+  const cut = total - ids.slice(kept.start, kept.end).filter((tokenId) => tokenId === id).length;
+  const needed = kept.truncationSide === "left" ? ids.length - firstPosition : lastPosition + 1;
+  const cutEnd = kept.truncationSide === "left" ? "start" : "end";
   throw new InputError(
-    `${modality}: truncating sample ${index} from ${ids.length} to maxLength ${maxLength} tokens would cut ` +
-      `${cut} of its ${total} ${modality} placeholder tokens (id ${id}); raise maxLength to at least ` +
-      `${lastPosition + 1} or shorten the text of that sample`,
+    `${modality}: truncating sample ${index} from ${ids.length} to maxLength ${kept.maxLength} tokens would cut ` +
+      `${cut} of its ${total} ${modality} placeholder tokens (id ${id}) at its ${cutEnd}; raise maxLength to at ` +
+      `least ${needed} or shorten the text of that sample`,
   );
 }

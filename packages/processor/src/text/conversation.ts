@@ -67,8 +67,8 @@ export function tokenizeConversation(
   conversations: readonly ConversationTurn[],
   { template = DEFAULT_CONVERSATION_TEMPLATE }: ConversationOptions = {},
 ): { input_ids: number[]; labels: number[] } {
-  // NOTE: the Jinja chat_template of tokenizer_config.json is not used. Conversations are rendered
-  // only by the fixed-text ConversationTemplate, so match it to the template the model was trained with.
+  // NOTE: training labels come only from the fixed-text ConversationTemplate, not from the Jinja
+  // chat_template (Tokenizer.applyChatTemplate renders that one without labels), so match the two.
   checkTurns(conversations);
   const eosTokenId = tokenizer.eosTokenId;
   if (eosTokenId === null) {

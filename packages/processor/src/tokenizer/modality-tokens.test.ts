@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, getLogLevel, setLogLevel, type LogLevel } from "@mm/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LLAMA2_TOKENIZER_DIR, MISTRAL_TOKENIZER_DIR } from "./test-fixture-paths";
+import { LLAMA2_TOKENIZER_DIR, LLAMA3_TOKENIZER_DIR, MISTRAL_TOKENIZER_DIR, QWEN3_TOKENIZER_DIR } from "./test-fixture-paths";
 import { Tokenizer } from "./tokenizer";
 
 const IMAGE_ID = 32000;
@@ -191,5 +191,81 @@ describe("addModalityTokens with Mistral", () => {
       expect(count(ids, 32000), text).toBe(images);
       expect(ids, text).not.toContain(lessThanId);
     }
+  });
+});
+
+/**
+ * Checks that `token` encodes to the single id `id` in each context, with the text around it
+ * encoded as it is on its own (byte-level BPE tokenizers split the text at added tokens).
+ */
+function expectOneIdInContexts(tokenizer: Tokenizer, token: string, id: number): void {
+  const plain = (text: string) => tokenizer.encode(text, { addSpecialTokens: false });
+  const cases: Array<[string, number[]]> = [
+    [`x${token}y`, [...plain("x"), id, ...plain("y")]],
+    [`你好${token}`, [...plain("你好"), id]],
+    [`\n\n${token}`, [...plain("\n\n"), id]],
+    [`${token}${token}`, [id, id]],
+  ];
+  for (const [text, expected] of cases) {
+    expect(plain(text), text).toEqual(expected);
+  }
+}
+
+describe("addModalityTokens with Llama 3", () => {
+  let tokenizer: Tokenizer;
+  beforeAll(() => {
+    tokenizer = Tokenizer.fromPretrained(LLAMA3_TOKENIZER_DIR);
+    tokenizer.addModalityTokens({ vision: "<image>", audio: "<audio>" });
+  });
+
+  it("new tokens take the next free ids", () => {
+    // Llama 3 uses ids 0 to 128255 (the last 256 are reserved special tokens).
+    expect(tokenizer.modalityTokenIds).toEqual({ vision: 128256, audio: 128257 });
+    expect(tokenizer.vocabSize).toBe(128258);
+  });
+
+  it("<image> encodes to one id in any context", () => {
+    expectOneIdInContexts(tokenizer, "<image>", 128256);
+    // "\n\n" is the single Llama 3 token 271 (the newline pair after each chat header).
+    expect(tokenizer.encode("\n\n<image>", { addSpecialTokens: false })).toEqual([271, 128256]);
+  });
+
+  it("<audio> encodes to one id in any context", () => {
+    expectOneIdInContexts(tokenizer, "<audio>", 128257);
+  });
+
+  it("tokens survive the chat template", () => {
+    const ids = tokenizer.applyChatTemplate([{ role: "user", content: "<image>\nWhat is it?" }], { addGenerationPrompt: true });
+    expect(count(ids, 128256)).toBe(1);
+    expect(ids.slice(0, 5)).toEqual([128000, 128006, 882, 128007, 271]);
+    expect(ids[5]).toBe(128256);
+  });
+});
+
+describe("addModalityTokens with Qwen3", () => {
+  let tokenizer: Tokenizer;
+  beforeAll(() => {
+    tokenizer = Tokenizer.fromPretrained(QWEN3_TOKENIZER_DIR);
+    tokenizer.addModalityTokens({ vision: "<|image_pad|>", audio: "<audio>" });
+  });
+
+  it("existing added token keeps its id", () => {
+    // <|image_pad|> is 151655 in Qwen's tokenizer, the image_token_id of Qwen2-VL and Qwen3-VL.
+    expect(tokenizer.modalityTokenIds.vision).toBe(151655);
+    expect(tokenizer.modalityTokenIds.audio).toBe(151669);
+    expect(tokenizer.vocabSize).toBe(151670);
+  });
+
+  it("<|image_pad|> encodes to one id in any context", () => {
+    expectOneIdInContexts(tokenizer, "<|image_pad|>", 151655);
+  });
+
+  it("new <audio> encodes to one id in any context", () => {
+    expectOneIdInContexts(tokenizer, "<audio>", 151669);
+  });
+
+  it("vision markers stay around the placeholder", () => {
+    const ids = tokenizer.encode("<|vision_start|><|image_pad|><|vision_end|>");
+    expect(ids).toEqual([151652, 151655, 151653]);
   });
 });

@@ -4,6 +4,9 @@ import type { TokenizerConfigJson } from "./tokenizer-files";
 /** Side of a sequence that receives padding. */
 export type PaddingSide = "left" | "right";
 
+/** Side of a sequence that loses tokens when it is longer than the maximum length. */
+export type TruncationSide = "left" | "right";
+
 /** The text of the special tokens a tokenizer folder names; null where it names none. */
 export interface SpecialTokenContents {
   bos_token: string | null;
@@ -51,12 +54,26 @@ function readTokenContent(value: unknown, key: string, file: string): string | n
  * @throws ConfigError when the value is not "left" or "right".
  */
 export function readPaddingSide(config: TokenizerConfigJson): PaddingSide {
-  const value = config.padding_side;
+  return readSide(config, "padding_side");
+}
+
+/**
+ * Reads `truncation_side` from tokenizer_config.json; "right" (keep the first tokens) when the
+ * key is absent, as in transformers.
+ *
+ * @throws ConfigError when the value is not "left" or "right".
+ */
+export function readTruncationSide(config: TokenizerConfigJson): TruncationSide {
+  return readSide(config, "truncation_side");
+}
+
+function readSide(config: TokenizerConfigJson, key: "padding_side" | "truncation_side"): "left" | "right" {
+  const value = config[key];
   if (value === undefined || value === null) return "right";
   if (value === "left" || value === "right") return value;
   throw new ConfigError(
-    `tokenizer_config.json: "padding_side" must be "left" or "right", found ${JSON.stringify(value)}`,
-    "padding_side",
+    `tokenizer_config.json: "${key}" must be "left" or "right", found ${JSON.stringify(value)}`,
+    key,
     "tokenizer_config.json",
   );
 }

@@ -31,11 +31,16 @@ export interface TokenizerFiles {
   /** Empty when the folder has no special_tokens_map.json. */
   specialTokensMap: TokenizerConfigJson;
   hasTokenizerConfig: boolean;
+  /**
+   * Contents of chat_template.jinja, the file in which newer transformers versions save the chat
+   * template; undefined when the folder has none.
+   */
+  chatTemplateFile?: string;
 }
 
 /**
- * Reads tokenizer.json (required), tokenizer_config.json and special_tokens_map.json (both
- * optional) from a Hugging Face tokenizer folder.
+ * Reads tokenizer.json (required), tokenizer_config.json, special_tokens_map.json and
+ * chat_template.jinja (all optional) from a Hugging Face tokenizer folder.
  *
  * @throws InputError when tokenizer.json is missing, or when any of the files is not a JSON object.
  */
@@ -59,7 +64,10 @@ export function readTokenizerFiles(dir: string): TokenizerFiles {
   const mapPath = join(dir, "special_tokens_map.json");
   const specialTokensMap = existsSync(mapPath) ? readJsonObject(mapPath) : {};
 
-  return { tokenizerJson, tokenizerConfig, specialTokensMap, hasTokenizerConfig };
+  const templatePath = join(dir, "chat_template.jinja");
+  const chatTemplateFile = existsSync(templatePath) ? readFileSync(templatePath, "utf8") : undefined;
+
+  return { tokenizerJson, tokenizerConfig, specialTokensMap, hasTokenizerConfig, chatTemplateFile };
 }
 
 function readJsonObject(path: string): Record<string, unknown> {

@@ -169,6 +169,28 @@ describe("Tokenizer.fromPretrained", () => {
     expect(Tokenizer.fromPretrained(dir, { paddingSide: "right" }).paddingSide).toBe("right");
   });
 
+  it("truncationSide from config and options", () => {
+    expect(Tokenizer.fromPretrained(MISTRAL_TOKENIZER_DIR).truncationSide).toBe("right");
+    const dir = makeTokenizerDir({ "tokenizer_config.json": JSON.stringify({ eos_token: "</s>", truncation_side: "left" }) });
+    expect(Tokenizer.fromPretrained(dir).truncationSide).toBe("left");
+    expect(Tokenizer.fromPretrained(dir, { truncationSide: "right" }).truncationSide).toBe("right");
+  });
+
+  it("save keeps truncation_side", () => {
+    const dir = makeTokenizerDir({ "tokenizer_config.json": JSON.stringify({ eos_token: "</s>", truncation_side: "left" }) });
+    const saved = mkdtempSync(join(tmpdir(), "mm-tokenizer-"));
+    temporaryDirs.push(saved);
+    Tokenizer.fromPretrained(dir).save(saved);
+    expect(JSON.parse(readFileSync(join(saved, "tokenizer_config.json"), "utf8")).truncation_side).toBe("left");
+    expect(Tokenizer.fromPretrained(saved).truncationSide).toBe("left");
+  });
+
+  it("rejects an invalid truncation_side", () => {
+    const dir = makeTokenizerDir({ "tokenizer_config.json": JSON.stringify({ truncation_side: "both" }) });
+    expect(() => Tokenizer.fromPretrained(dir)).toThrow(ConfigError);
+    expect(() => Tokenizer.fromPretrained(dir)).toThrow(/"truncation_side" must be "left" or "right", found "both"/);
+  });
+
   it("rejects an invalid padding_side", () => {
     const dir = makeTokenizerDir({ "tokenizer_config.json": JSON.stringify({ padding_side: "middle" }) });
     expect(() => Tokenizer.fromPretrained(dir)).toThrow(ConfigError);

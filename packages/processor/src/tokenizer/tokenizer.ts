@@ -1,9 +1,24 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Template } from "@huggingface/jinja";
 import { Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
 import { ConfigError, InputError, getLogger } from "@mm/core";
+import {
+  compileChatTemplate,
+  renderChatTemplate,
+  selectChatTemplate,
+  type ChatMessage,
+  type ChatTemplateOptions,
+} from "../chat/chat-template";
 import { registerModalityTokens, resolveModalityTokens, type ModalityTokenRequest } from "./modality-tokens";
-import { readPaddingSide, readSpecialTokens, type PaddingSide, type SpecialTokenContents } from "./special-tokens";
+import {
+  readPaddingSide,
+  readSpecialTokens,
+  readTruncationSide,
+  type PaddingSide,
+  type SpecialTokenContents,
+  type TruncationSide,
+} from "./special-tokens";
 import { readTokenizerFiles, type AddedTokenEntry, type TokenizerFiles } from "./tokenizer-files";
 
 const logger = getLogger("processor/tokenizer");
@@ -12,6 +27,8 @@ const logger = getLogger("processor/tokenizer");
 export interface TokenizerLoadOptions {
   /** Overrides `padding_side` from tokenizer_config.json. */
   paddingSide?: PaddingSide;
+  /** Overrides `truncation_side` from tokenizer_config.json. */
+  truncationSide?: TruncationSide;
 }
 
 /** Options of {@link Tokenizer.encode}. */
@@ -45,11 +62,17 @@ export class Tokenizer {
   readonly padTokenId: number | null;
   /** Side of each sequence that `buildBatch` pads: `padding_side` of the config, default "right". */
   readonly paddingSide: PaddingSide;
+  /**
+   * Side that loses tokens when a sequence is longer than the maximum length: `truncation_side`
+   * of the config, default "right" (keep the first tokens).
+   */
+  readonly truncationSide: TruncationSide;
 
   private inner: HFTokenizer;
   private maxId: number;
   private readonly modalityIds = new Map<string, number>();
   private readonly modalityTexts = new Map<string, string>();
+  private readonly compiledTemplates = new Map<string, Template>();
 
   private constructor(
     private readonly files: TokenizerFiles,
@@ -63,14 +86,16 @@ export class Tokenizer {
     this.eosTokenId = this.specialTokenId("eos_token");
     this.padTokenId = this.specialTokenId("pad_token") ?? this.padFallback();
     this.paddingSide = options.paddingSide ?? readPaddingSide(files.tokenizerConfig);
+    this.truncationSide = options.truncationSide ?? readTruncationSide(files.tokenizerConfig);
   }
 
   /**
    * Loads a tokenizer from a Hugging Face tokenizer folder: tokenizer.json (required),
    * tokenizer_config.json and special_tokens_map.json (optional; the map overrides the config).
+   * An optional chat_template.jinja overrides `chat_template` of the config.
    *
    * @throws InputError when tokenizer.json is missing or a file is not valid JSON.
-   * @throws ConfigError when a special token or `padding_side` is invalid.
+   * @throws ConfigError when a special token, `padding_side` or `truncation_side` is invalid.
    */
   static fromPretrained(dir: string, options: TokenizerLoadOptions = {}): Tokenizer {
     const files = readTokenizerFiles(dir);
@@ -121,6 +146,36 @@ export class Tokenizer {
   }
 
   /**
+   * Renders a chat with the Jinja `chat_template` of the tokenizer folder, as transformers'
+   * `apply_chat_template` does, and by default encodes the text. Encoding adds no special tokens,
+   * because the templates write BOS themselves (Llama 3 and Gemma 3 do). The template receives
+   * `messages`, `add_generation_prompt`, `bos_token`, `eos_token`, `pad_token`, `unk_token`,
+   * `additional_special_tokens`, `raise_exception` and `strftime_now`, plus `templateVariables`.
+   *
+   * @example
+   * tokenizer.applyChatTemplate([{ role: "user", content: "Hi" }], { addGenerationPrompt: true, tokenize: false });
+   * // Qwen3: "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+   * @throws ConfigError when the folder has no chat template and none is passed, or it does not parse.
+   * @throws InputError when a message has no string role or the template raises an error.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions & { tokenize: false }): string;
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ChatTemplateOptions & { tokenize?: true }): number[];
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ChatTemplateOptions): string | number[];
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string | number[] {
+    const origin = join(this.dir, this.files.chatTemplateFile === undefined ? "tokenizer_config.json" : "chat_template.jinja");
+    const configured = this.files.chatTemplateFile ?? this.files.tokenizerConfig.chat_template;
+    const source = selectChatTemplate(configured, options.chatTemplate, origin);
+
+    let template = this.compiledTemplates.get(source);
+    if (template === undefined) {
+      template = compileChatTemplate(source, origin);
+      this.compiledTemplates.set(source, template);
+    }
+    const text = renderChatTemplate(template, messages, this.templateSpecialTokens(), options, origin);
+    return options.tokenize === false ? text : this.encode(text, { addSpecialTokens: false });
+  }
+
+  /**
    * Adds one token per modality and returns modality key → token id. A token that is already an
    * added token of tokenizer.json keeps its id. A new one gets the next free id (highest id + 1),
    * in request order.
@@ -156,17 +211,25 @@ export class Tokenizer {
 
   /**
    * Writes tokenizer.json (modality tokens included), tokenizer_config.json (with the current
-   * `padding_side`) and, when one was loaded, special_tokens_map.json into `dir`, so that
+   * `padding_side` and `truncation_side`) and, when they were loaded, special_tokens_map.json and
+   * chat_template.jinja into `dir`, so that
    * `fromPretrained(dir)` followed by the same `addModalityTokens` call returns the same ids.
    */
   save(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    const config: Record<string, unknown> = { ...this.files.tokenizerConfig, padding_side: this.paddingSide };
+    const config: Record<string, unknown> = {
+      ...this.files.tokenizerConfig,
+      padding_side: this.paddingSide,
+      truncation_side: this.truncationSide,
+    };
     if (config.added_tokens_decoder !== undefined) {
       config.added_tokens_decoder = addedTokensDecoder(this.files.tokenizerJson.added_tokens);
     }
     writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(this.files.tokenizerJson));
     writeFileSync(join(dir, "tokenizer_config.json"), `${JSON.stringify(config, null, 2)}\n`);
+    if (this.files.chatTemplateFile !== undefined) {
+      writeFileSync(join(dir, "chat_template.jinja"), this.files.chatTemplateFile);
+    }
     if (Object.keys(this.files.specialTokensMap).length > 0) {
       writeFileSync(join(dir, "special_tokens_map.json"), `${JSON.stringify(this.files.specialTokensMap, null, 2)}\n`);
     }
@@ -202,6 +265,17 @@ export class Tokenizer {
         `(id ${this.eosTokenId}). Set pad_token in tokenizer_config.json to choose another`,
     );
     return this.eosTokenId;
+  }
+
+  /** Returns the special-token variables that transformers passes to chat templates, leaving out unset tokens. */
+  private templateSpecialTokens(): Record<string, unknown> {
+    const variables: Record<string, unknown> = {};
+    for (const [key, token] of Object.entries(this.specialTokens)) {
+      if (token !== null) variables[key] = token;
+    }
+    const additional = this.files.tokenizerConfig.additional_special_tokens;
+    if (Array.isArray(additional)) variables.additional_special_tokens = additional;
+    return variables;
   }
 
   private reservedTokens(): Set<string> {
