@@ -1,32 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli";
-
-const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), "../../../examples");
-const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), "../test-fixtures");
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await runCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
-  return { status, out, err };
-}
-
-/** The example config with absolute paths, changed by `change`, written to a temporary folder. */
-function exampleConfig(change: (config: Record<string, any>, folder: string) => void = () => {}, example = "vlm"): string {
-  const folder = mkdtempSync(join(tmpdir(), "mm-cli-"));
-  const config = JSON.parse(readFileSync(join(EXAMPLES, example, "config.json"), "utf8"));
-  config.tokenizer = join(EXAMPLES, example, config.tokenizer);
-  config.data.train = join(EXAMPLES, example, config.data.train);
-  config.output = join(folder, "output");
-  change(config, folder);
-  const path = join(folder, "config.json");
-  writeFileSync(path, JSON.stringify(config));
-  return path;
-}
+import { COMMANDS } from "./command-table";
+import { cli, EXAMPLES, exampleConfig, FIXTURES } from "./test-support";
 
 /** A one-record LLaVA dataset whose image is `image`. */
 function datasetWithImage(folder: string, image: string): string {
@@ -45,8 +21,27 @@ describe("mm", () => {
     expect((await cli("train", "--help")).out[0]).toMatch(/^Usage: mm train CONFIG/);
   });
 
+  it("lists every command in its help", async () => {
+    const { out } = await cli("--help");
+    for (const name of Object.keys(COMMANDS)) expect(out[0]).toMatch(new RegExp(`^  ${name} `, "m"));
+  });
+
+  it.each(Object.entries(COMMANDS))("%s --help describes every option", async (name, command) => {
+    const { status, out } = await cli(name, "--help");
+    expect(status).toBe(0);
+    expect(out).toEqual([command.help]);
+    expect(command.help).toMatch(new RegExp(`^Usage: mm ${name}`));
+    expect(command.help).toMatch(/^ {2}-h, --help +show this help$/m);
+    for (const [option, definition] of Object.entries(command.options)) {
+      const line = new RegExp(`^ {2}--${option}\\b.*(?:\\n {10,}.*)*`, "m").exec(command.help);
+      expect(line, `--${option}`).not.toBeNull();
+      // Every option that takes a value states its default or that it is required.
+      if (definition.type === "string") expect(line![0], `--${option}`).toMatch(/\bdefault\b|\(required\)/i);
+    }
+  });
+
   it("exits with 2 on bad usage", async () => {
-    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, generate, inspect, doctor (run "mm --help")'] });
+    expect(await cli("fly")).toMatchObject({ status: 2, err: ['mm: unknown command "fly"; commands: train, generate, inspect, convert, doctor (run "mm --help")'] });
     expect(await cli("train")).toMatchObject({ status: 2, err: ['mm train: expected 1 argument(s), got 0; run "mm train --help"'] });
     const unknownOption = await cli("train", "x.json", "--fast");
     expect(unknownOption.status).toBe(2);

@@ -1,9 +1,6 @@
 import { readFileSync } from "node:fs";
 import { MMError } from "@mm/core";
-import { DOCTOR_HELP, runDoctor } from "./commands/doctor";
-import { GENERATE_HELP, runGenerate } from "./commands/generate";
-import { INSPECT_HELP, runInspect } from "./commands/inspect";
-import { TRAIN_HELP, runTrain } from "./commands/train";
+import { COMMANDS } from "./command-table";
 import { UsageError } from "./usage-error";
 
 export interface Output {
@@ -16,23 +13,17 @@ const MAIN_HELP = `Usage: mm <command> [options]
 Build and train multimodal LLMs on TensorFlow.js.
 
 Commands:
-  train CONFIG   train a model described by a JSON config
-  generate       answer a prompt (with images or audio) using a trained model
-  inspect DIR    show the modules, parameter counts, modality tokens and tokenizer of a trained model
-  doctor         show the tfjs backend in use and why others were skipped
+  train CONFIG        train a model described by a JSON or YAML config
+  generate            answer a prompt (with images or audio) using a trained model
+  inspect DIR         show the modules, parameter counts, modality tokens and tokenizer of a trained model
+  convert llava DIR   convert a Hugging Face LLaVA checkpoint to mm's per-module folders, or back (--to hf)
+  doctor              show the tfjs backend in use and why others were skipped
 
 Options:
   -h, --help     show help (also after a command: mm train --help)
   -v, --version  print the mm version
 
 Exit status: 0 success, 1 failed run, 2 bad usage.`;
-
-const COMMANDS: Record<string, { help: string; run: (argv: string[], write: (line: string) => void) => Promise<number> }> = {
-  train: { help: TRAIN_HELP, run: runTrain },
-  generate: { help: GENERATE_HELP, run: runGenerate },
-  inspect: { help: INSPECT_HELP, run: runInspect },
-  doctor: { help: DOCTOR_HELP, run: runDoctor },
-};
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };

@@ -25,3 +25,5 @@ export { buildLlava, loadLlava, readLlavaSettings, llavaFeatureSelector, llavaCh
 export type { LlavaConfig, LlavaSettings, VisionFeatureSelectStrategy, LlavaPart, LlavaPartTensors } from "./llava";
 export { resolveModelReference, HubDownloadError, HubUnreachableError, parseHubReference } from "./hub";
 export type { ResolveModelOptions, HubModelReference } from "./hub";
+export { llavaPartTensorName, splitLlavaFolder, saveLlava, readStoredTensors, writeStoredTensors } from "./llava";
+export type { LlavaModuleFolders, SaveLlavaOptions, StoredTensor } from "./llava";

@@ -7,12 +7,14 @@ Prints the TensorFlow.js backend that mm would use, why each other backend was s
 tfjs version and the WASM SIMD and thread settings.
 
 Options:
-  --backend NAME   backend to try (default: MM_BACKEND or "auto")
+  --backend NAME   backend to try: auto, tensorflow, wasm or cpu (default: MM_BACKEND, else auto)
   -h, --help       show this help`;
+
+export const DOCTOR_OPTIONS = { backend: { type: "string" } } as const;
 
 /** Runs `mm doctor`; returns the exit status. */
 export async function runDoctor(argv: string[], write: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs("doctor", argv, { backend: { type: "string" } }, 0);
+  const { values } = parseCommandArgs("doctor", argv, DOCTOR_OPTIONS, 0);
   const request = values.backend === undefined ? backendFromEnvironment() : parseBackendRequest(String(values.backend), "--backend");
   const report = await initBackend(request);
   write(`backend: ${report.backend} (requested: ${report.requested})`);

@@ -11,20 +11,20 @@ modality token (for example <image>) stands in the prompt; when the prompt has n
 token per file is put in front of it.
 
 Options:
-  --checkpoint DIR            output folder of mm train
-  --prompt TEXT               the user message
-  --image FILE                an image (repeatable)
-  --audio FILE                an audio file (repeatable)
-  --max-new-tokens N          most tokens to generate (default 64)
+  --checkpoint DIR            output folder of mm train or mm convert (required)
+  --prompt TEXT               the user message (required)
+  --image FILE                an image (repeatable; default: none)
+  --audio FILE                an audio file (repeatable; default: none)
+  --max-new-tokens N          maximum number of tokens to generate (default 64)
   --temperature T             sample with this temperature; 0 decodes greedily (default 0)
   --top-k K                   sample only from the K most likely tokens (default 50)
   --top-p P                   sample only from the smallest set with probability at least P (default 1)
   --repetition-penalty R      divide the scores of tokens already present by R (default 1)
   --seed N                    random seed for sampling (default 0)
-  --backend NAME              tfjs backend: auto, tensorflow, wasm or cpu
+  --backend NAME              tfjs backend: auto, tensorflow, wasm or cpu (default: MM_BACKEND, else auto)
   -h, --help                  show this help`;
 
-const OPTIONS = {
+export const GENERATE_OPTIONS = {
   checkpoint: { type: "string" },
   prompt: { type: "string" },
   image: { type: "string", multiple: true },
@@ -61,7 +61,7 @@ function promptWithTokens(prompt: string, tokens: Record<string, string>, inputs
 
 /** Runs `mm generate`; returns the exit status. */
 export async function runGenerate(argv: string[], write: (line: string) => void): Promise<number> {
-  const { values } = parseCommandArgs("generate", argv, OPTIONS, 0);
+  const { values } = parseCommandArgs("generate", argv, GENERATE_OPTIONS, 0);
   if (values.checkpoint === undefined || values.prompt === undefined) {
     throw new UsageError('mm generate: --checkpoint and --prompt are required; run "mm generate --help"', "generate");
   }

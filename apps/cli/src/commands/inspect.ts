@@ -7,7 +7,7 @@ import { parseCommandArgs } from "../parse-args";
 
 export const INSPECT_HELP = `Usage: mm inspect DIR
 
-Prints what a trained model folder (the output of mm train) holds: each module with its type and
+Prints what a trained model folder (the output of mm train or mm convert) holds: each module with its type and
 parameter count (total, and trainable when the training run recorded it), the modality tokens
 and their ids, and the tokenizer. Reads only file headers, so it is fast for large models.
 
@@ -57,19 +57,23 @@ interface TrainableRecord {
   llmMode?: boolean;
 }
 
+export const INSPECT_OPTIONS = {} as const;
+
 /** Runs `mm inspect`; returns the exit status. */
 export async function runInspect(argv: string[], write: (line: string) => void): Promise<number> {
-  const { positionals } = parseCommandArgs("inspect", argv, {}, 1);
+  const { positionals } = parseCommandArgs("inspect", argv, INSPECT_OPTIONS, 1);
   const root = positionals[0];
   if (!existsSync(root)) throw new InputError(`folder not found: ${root}; pass the output folder of mm train`, root);
   const metadata = existsSync(join(root, "mm_config.json")) ? readJsonFile(join(root, "mm_config.json")) : {};
   const modules = listModules(root, metadata.trainable as TrainableRecord | undefined);
-  if (modules.length === 0) throw new InputError(`${root} holds no modules (expected <modality>_encoder/module, <modality>_encoder/projector, language_model)`, root);
+  if (modules.length === 0) throw new InputError(`${root} contains no modules (expected <modality>_encoder/module, <modality>_encoder/projector, language_model)`, root);
 
   write("modules:");
   const width = Math.max(...modules.map((m) => m.path.length));
   for (const module of modules) {
-    const trainable = module.trainable === undefined ? "" : module.trainable ? `, ${formatCount(module.parameters)} trainable` : ", frozen";
+    let trainable = "";
+    if (module.trainable === true) trainable = `, ${formatCount(module.parameters)} trainable`;
+    if (module.trainable === false) trainable = ", frozen";
     write(`  ${module.path.padEnd(width)}  ${module.kind}: ${formatCount(module.parameters)} parameters${trainable}`);
   }
   const total = modules.reduce((sum, m) => sum + m.parameters, 0);
@@ -79,7 +83,7 @@ export async function runInspect(argv: string[], write: (line: string) => void):
   const tokens = (metadata.modality_tokens ?? {}) as Record<string, string>;
   const ids = (metadata.modality_token_ids ?? {}) as Record<string, number>;
   write("modality tokens:");
-  for (const modality of Object.keys(ids)) write(`  ${modality}: ${tokens[modality] ?? "?"} (id ${ids[modality]})`);
+  for (const modality of Object.keys(ids)) write(`  ${modality}: ${tokens[modality] ?? "token text not recorded"} (id ${ids[modality]})`);
   if (existsSync(join(root, "tokenizer", "tokenizer.json"))) {
     const tokenizer = Tokenizer.fromPretrained(join(root, "tokenizer"));
     const name = (id: number | null) => (id === null ? "none" : `${tokenizer.idToToken(id)} (${id})`);

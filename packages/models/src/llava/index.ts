@@ -10,3 +10,10 @@ export type { LlavaConfig, LlavaSettings, VisionFeatureSelectStrategy } from "./
 export { llavaFeatureSelector } from "./llava-features";
 export { llavaCheckpointName, splitLlavaCheckpoint } from "./llava-weights";
 export type { LlavaPart, LlavaPartTensors } from "./llava-weights";
+export { llavaPartTensorName } from "./llava-weights";
+export { splitLlavaFolder } from "./split-llava-folder";
+export type { LlavaModuleFolders } from "./split-llava-folder";
+export { saveLlava } from "./save-llava";
+export type { SaveLlavaOptions } from "./save-llava";
+export { readStoredTensors, writeStoredTensors } from "./stored-tensors";
+export type { StoredTensor } from "./stored-tensors";

@@ -5,7 +5,7 @@ import { ShapeError } from "@mm/core";
 export type LlavaPart = "visionTower" | "projector" | "languageModel";
 
 /** Checkpoint tensors of each part, renamed to that module's own parameter paths. */
-export type LlavaPartTensors = Record<LlavaPart, Map<string, tf.Tensor>>;
+export type LlavaPartTensors<T = tf.Tensor> = Record<LlavaPart, Map<string, T>>;
 
 /** A checkpoint name prefix, the part it belongs to and the prefix it gets in that module. */
 type PrefixRule = readonly [checkpointPrefix: string, part: LlavaPart, modulePrefix: string];
@@ -41,10 +41,12 @@ const PROJECTOR_LAYERS: ReadonlyArray<readonly [string, string]> = [
  * (`vision_tower.*`, `multi_modal_projector.*`, `language_model.*`) and the later one
  * (`model.vision_tower.*`, `model.multi_modal_projector.*`, `model.language_model.*`,
  * `lm_head.*`). The tensors are moved, not copied; a name outside every part is a ShapeError.
+ * Only the names are read, so the values may be anything stored by name, such as the byte ranges
+ * of `readStoredTensors`.
  */
-export function splitLlavaCheckpoint(tensors: Map<string, tf.Tensor>, source: string): LlavaPartTensors {
+export function splitLlavaCheckpoint<T = tf.Tensor>(tensors: Map<string, T>, source: string): LlavaPartTensors<T> {
   const rules = usesCurrentLayout(tensors) ? CURRENT_RULES : LEGACY_RULES;
-  const parts: LlavaPartTensors = { visionTower: new Map(), projector: new Map(), languageModel: new Map() };
+  const parts: LlavaPartTensors<T> = { visionTower: new Map(), projector: new Map(), languageModel: new Map() };
   const unknown: string[] = [];
   for (const [name, tensor] of tensors) {
     const rule = rules.find(([prefix]) => name.startsWith(prefix));
@@ -80,7 +82,24 @@ export function llavaCheckpointName(path: string): string {
   throw new ShapeError(`"${path}" is not a parameter path of a model built by loadLlava`);
 }
 
-function usesCurrentLayout(tensors: Map<string, tf.Tensor>): boolean {
+/** The parameter path prefix of each part in a model built by `loadLlava`. */
+const PART_PATHS: Record<LlavaPart, string> = {
+  visionTower: "vision_encoder.module.",
+  projector: "vision_encoder.projector.",
+  languageModel: "language_model.",
+};
+
+/**
+ * Returns the transformers name (layout before 4.52) of a tensor of one part, named as in that
+ * module's own folder: `vision_model.*` of the tower -> `vision_tower.vision_model.*`,
+ * `projection.in_proj.*` -> `multi_modal_projector.linear_1.*`, `model.*` of the language model
+ * -> `language_model.model.*`. The inverse of splitLlavaCheckpoint for that layout.
+ */
+export function llavaPartTensorName(part: LlavaPart, name: string): string {
+  return llavaCheckpointName(PART_PATHS[part] + name);
+}
+
+function usesCurrentLayout(tensors: Map<string, unknown>): boolean {
   return [...tensors.keys()].some((name) => name.startsWith("model.vision_tower.") || name.startsWith("model.language_model."));
 }
 

@@ -72,8 +72,8 @@ export function buildLlava(config: Record<string, unknown>, source = "config.jso
  * (`model.encoders.vision.featuresPerInput`), as the processors of transformers 4.45 and later
  * expand it.
  *
- * NOTE: nothing writes a MultimodalModel back in the LLaVA layout yet. llavaCheckpointName maps
- * parameter paths to LLaVA names, but each module still saves on its own.
+ * NOTE: saveLlava writes the LLaVA layout from one folder per part, but nothing writes an
+ * in-memory MultimodalModel in that layout directly. llavaCheckpointName maps its parameter paths.
  *
  * @example
  * const model = loadLlava("models/llava-1.5-7b-hf");

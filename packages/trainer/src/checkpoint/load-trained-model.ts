@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, loadModuleWeights, ModalEncoderModule, MultimodalModel, MultimodalProjector, type CausalLanguageModel, type ModalityEncoder } from "@mm/core";
-import { loadPretrained, readJsonFile } from "@mm/models";
+import { llavaFeatureSelector, loadPretrained, readJsonFile } from "@mm/models";
 import { audioEncoderProcessor, imageEncoderProcessor, loadImageProcessor, loadWhisperFeatureExtractor, MultimodalProcessor, Tokenizer, type EncoderProcessor } from "@mm/processor";
 import type { TrainingSetup } from "../model/build-model";
 import { MODULE_FOLDERS } from "./save-modules";
@@ -13,6 +13,22 @@ async function loadEncoderProcessor(folder: string, encoder: ModalityEncoder): P
   if (!existsSync(config)) throw new InputError(`${config} is missing; the folder was not written by this version of mm train`, config);
   if (encoder.mainInputName === "input_features") return audioEncoderProcessor(await loadWhisperFeatureExtractor(config));
   return imageEncoderProcessor(await loadImageProcessor(config));
+}
+
+/**
+ * The feature selection that `mm convert llava` records in mm_config.json ("llava": the hidden
+ * state index and whether the class token is dropped), applied to the vision encoder as
+ * transformers' LLaVA does. Folders written by mm train record none and use last_hidden_state.
+ */
+function llavaFeatureOptions(metadata: Record<string, unknown>, modality: string, encoder: ModalityEncoder) {
+  const llava = metadata.llava as { vision_feature_layer: number; vision_feature_select_strategy: "default" | "full" } | undefined;
+  if (llava === undefined || modality !== "vision") return {};
+  const dropsClassToken = llava.vision_feature_select_strategy === "default";
+  return {
+    outputHiddenStates: true,
+    postprocessModuleCallback: llavaFeatureSelector(llava.vision_feature_layer, llava.vision_feature_select_strategy),
+    featuresPerInput: encoder.numFeatures === undefined ? undefined : encoder.numFeatures - (dropsClassToken ? 1 : 0),
+  };
 }
 
 function loadProjector(folder: string): MultimodalProjector {
@@ -39,7 +55,8 @@ export async function loadTrainedModel(directory: string): Promise<TrainingSetup
   for (const entry of readdirSync(directory).filter((name) => name.endsWith(ENCODER_SUFFIX)).sort()) {
     const modality = entry.slice(0, -ENCODER_SUFFIX.length);
     const encoder = loadPretrained(join(directory, MODULE_FOLDERS.encoder(modality))) as unknown as ModalityEncoder;
-    encoders[modality] = new ModalEncoderModule({ model: encoder, projector: loadProjector(join(directory, MODULE_FOLDERS.projector(modality))) });
+    const projector = loadProjector(join(directory, MODULE_FOLDERS.projector(modality)));
+    encoders[modality] = new ModalEncoderModule({ model: encoder, projector, ...llavaFeatureOptions(metadata, modality, encoder) });
     encoderProcessors[modality] = await loadEncoderProcessor(join(root, entry), encoder);
   }
   const model = new MultimodalModel({ encoders, languageModel: llm });

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@mm/core";
 import { describe, expect, it } from "vitest";
+import { parseConfigOverride } from "./config-overrides";
 import { loadTrainConfig, parseTrainConfig } from "./load-config";
 
 const VALID = {
@@ -104,5 +105,105 @@ describe("loadTrainConfig", () => {
     const path = join(folder, "broken.json");
     writeFileSync(path, "{ steps: 1 ");
     expect(() => loadTrainConfig(path)).toThrow(/broken.json: invalid JSON/);
+  });
+
+  it("keeps Hub ids that are not local paths", () => {
+    const path = join(folder, "hub.json");
+    writeFileSync(path, JSON.stringify(withChange((c) => {
+      c.model.languageModel = { path: "org/tiny-llama@v1.0" };
+      c.tokenizer = "org/tiny-llama";
+      c.model.encoders.vision.processor.path = "org/tiny-clip";
+    })));
+    const config = loadTrainConfig(path);
+    expect(config.model.languageModel.path).toBe("org/tiny-llama@v1.0");
+    expect(config.tokenizer).toBe("org/tiny-llama");
+    expect(config.model.encoders.vision.processor.path).toBe("org/tiny-clip");
+    expect(config.model.encoders.vision.model.path).toBe(join(folder, "clip"));
+  });
+
+  it("prefers a local folder named like a Hub id", () => {
+    mkdirSync(join(folder, "org", "local-model"), { recursive: true });
+    const path = join(folder, "local.json");
+    writeFileSync(path, JSON.stringify(withChange((c) => (c.tokenizer = "org/local-model"))));
+    expect(loadTrainConfig(path).tokenizer).toBe(join(folder, "org", "local-model"));
+  });
+
+  it("resolves paths set by overrides against the config file", () => {
+    const path = join(folder, "for-overrides.json");
+    writeFileSync(path, JSON.stringify(VALID));
+    const overrides = ["data.train=other/train.jsonl", "training.steps=3"].map((text) => parseConfigOverride(text, "--set"));
+    const config = loadTrainConfig(path, { overrides });
+    expect(config.data.train).toBe(join(folder, "other/train.jsonl"));
+    expect(config.training.steps).toBe(3);
+  });
+});
+
+describe("loadTrainConfig with YAML", () => {
+  const folder = mkdtempSync(join(tmpdir(), "mm-config-yaml-"));
+  const yaml = [
+    "model:",
+    "  languageModel:",
+    "    config: { model_type: llama }",
+    "  encoders:",
+    "    vision:",
+    "      model: { path: clip }",
+    "      processor: { path: clip }",
+    '      token: "<image>"',
+    "tokenizer: tokenizer",
+    "data:",
+    "  train: data/captions.json",
+    "training:",
+    "  steps: 10",
+    "  batchSize: 2",
+    "  learningRate: 1.0e-3",
+    "output: output",
+    "",
+  ];
+
+  function writeYaml(name: string, lines: string[]): string {
+    const path = join(folder, name);
+    writeFileSync(path, lines.join("\n"));
+    return path;
+  }
+
+  it.each(["config.yaml", "config.yml"])("reads %s like the JSON config", (name) => {
+    const config = loadTrainConfig(writeYaml(name, yaml));
+    expect(config).toEqual(loadTrainConfig(writeJson("same.json", VALID)));
+  });
+
+  function writeJson(name: string, value: unknown): string {
+    const path = join(folder, name);
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  }
+
+  it("names the file, line and column of a syntax error", () => {
+    const broken = [...yaml];
+    broken[13] = "  batchSize: [2";
+    const path = writeYaml("broken.yaml", broken);
+    expect(() => loadTrainConfig(path)).toThrow(ConfigError);
+    expect(() => loadTrainConfig(path)).toThrow(/^.*broken\.yaml:15:3: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a \]$/);
+  });
+
+  it("rejects a duplicate key", () => {
+    const path = writeYaml("duplicate.yaml", [...yaml, "output: again"]);
+    expect(() => loadTrainConfig(path)).toThrow(/duplicate\.yaml:18:1: invalid YAML: Map keys must be unique$/);
+  });
+
+  it("rejects a second document", () => {
+    const path = writeYaml("two.yaml", [...yaml, "---", "seed: 1"]);
+    expect(() => loadTrainConfig(path)).toThrow(/two\.yaml:18:1: invalid YAML: the file holds more than one YAML document/);
+  });
+
+  it("rejects an alias without its anchor", () => {
+    const path = writeYaml("alias.yaml", [...yaml.slice(0, -1), "seed: *missing", ""]);
+    expect(() => loadTrainConfig(path)).toThrow(/alias\.yaml: invalid YAML: Unresolved alias/);
+  });
+
+  it("validates YAML values with the same messages", () => {
+    const path = writeYaml("typo.yaml", [...yaml.slice(0, 12), "  epochs: 2", ...yaml.slice(12)]);
+    expect(() => loadTrainConfig(path)).toThrow(/typo\.yaml: unknown key "training\.epochs"; remove it or check its spelling$/);
+    const wrongType = writeYaml("wrong-type.yaml", yaml.map((line) => line.replace("steps: 10", "steps: ten")));
+    expect(() => loadTrainConfig(wrongType)).toThrow(/wrong-type\.yaml: "training\.steps": got "ten"; expected number, received string$/);
   });
 });

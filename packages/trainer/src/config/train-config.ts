@@ -4,7 +4,7 @@ import { trainingSchema } from "./training-schema";
 
 const modelSource = z
   .strictObject({
-    /** A Hugging Face model folder (config.json + model.safetensors). */
+    /** A Hugging Face model folder (config.json + model.safetensors) or a Hub id, `org/name[@revision]`. */
     path: z.string().min(1).optional(),
     /** An inline `config.json` object: the model starts from random weights. */
     config: z.record(z.string(), z.unknown()).optional(),
@@ -23,7 +23,7 @@ const encoderSchema = z.strictObject({
       path: z.string().optional(),
     })
     .default({ type: "mlp", activation: "gelu" }),
-  /** The processor's preprocessor_config.json: a folder path or an inline object. */
+  /** The processor's preprocessor_config.json: a file, a folder or Hub id containing it, or an inline object. */
   processor: z.strictObject({ path: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }),
   /** The modality token in the text; default `<modality>`, e.g. `<vision>`. */
   token: z.string().min(1).optional(),
@@ -48,7 +48,7 @@ export const trainConfigSchema = z
       languageModel: modelSource,
       encoders: z.record(z.string(), encoderSchema),
     }),
-    /** Folder with tokenizer.json (and tokenizer_config.json). */
+    /** Folder with tokenizer.json (and tokenizer_config.json), or a Hub id, `org/name[@revision]`. */
     tokenizer: z.string().min(1),
     data: dataSchema,
     training: trainingSchema,
