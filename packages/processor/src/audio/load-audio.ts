@@ -1,7 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
-
 import { InputError } from "@mm/core";
+import { readMediaFile } from "../files/read-media-file";
 
 import { checkDecodedAudio, describeValue, hasSamplesField, type AudioInput, type DecodedAudio } from "./decoded-audio";
 import { decodeFlac } from "./flac";
@@ -23,7 +21,7 @@ const SUPPORTED_TEXT = "WAV (integer PCM or IEEE float) and FLAC";
  *   unsupported format, or when samples come without a sampleRate.
  */
 export async function loadAudio(input: AudioInput): Promise<DecodedAudio> {
-  if (typeof input === "string") return decodeAudio(await readAudioFile(input), input, input);
+  if (typeof input === "string") return decodeAudio(await readMediaFile(input, "audio"), input, input);
   if (Buffer.isBuffer(input)) return decodeAudio(input, `from a Buffer of ${input.length} bytes`);
   if (hasSamplesField(input)) return checkDecodedAudio(input);
   const value: unknown = input;
@@ -36,22 +34,6 @@ export async function loadAudio(input: AudioInput): Promise<DecodedAudio> {
   throw new InputError(
     `loadAudio expects a file path, a Buffer of encoded bytes or { samples, sampleRate }, got ${describeValue(value)}`,
   );
-}
-
-async function readAudioFile(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const displayPath = isAbsolute(path) ? path : `${path} (resolved to ${resolve(path)})`;
-    if (code === "ENOENT") {
-      throw new InputError(
-        `audio file not found: ${displayPath}; check the path in your dataset (paths are relative to the dataset file)`,
-        path,
-      );
-    }
-    throw new InputError(`cannot read audio file ${displayPath}: ${(error as Error).message}`, path);
-  }
 }
 
 async function decodeAudio(bytes: Buffer, source: string, file?: string): Promise<DecodedAudio> {

@@ -1,7 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
-
 import { InputError, getLogger } from "@mm/core";
+import { readMediaFile } from "../files/read-media-file";
 import sharp, { type Metadata, type SharpOptions } from "sharp";
 
 import { checkDecodedImage, isDecodedImage, type DecodedImage } from "./decoded-image";
@@ -47,28 +45,11 @@ const SHARP_OPTIONS: SharpOptions = {
  */
 export async function loadImage(input: string | Buffer | DecodedImage): Promise<DecodedImage> {
   if (isDecodedImage(input)) return checkDecodedImage(input);
-  if (typeof input === "string") return decodeImage(await readImageFile(input), input);
+  if (typeof input === "string") return decodeImage(await readMediaFile(input, "image"), input);
   if (Buffer.isBuffer(input)) return decodeImage(input, `from a Buffer of ${input.length} bytes`);
   throw new InputError(
     `loadImage expects a file path, a Buffer of encoded bytes or a DecodedImage, got ${describe(input)}`,
   );
-}
-
-async function readImageFile(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const displayPath = isAbsolute(path) ? path : `${path} (resolved to ${resolve(path)})`;
-    if (code === "ENOENT") {
-      throw new InputError(
-        `image file not found: ${displayPath}; check the path in your dataset ` +
-          `(paths are relative to the dataset file)`,
-        path,
-      );
-    }
-    throw new InputError(`cannot read image file ${displayPath}: ${(error as Error).message}`, path);
-  }
 }
 
 async function decodeImage(bytes: Buffer, source: string): Promise<DecodedImage> {
