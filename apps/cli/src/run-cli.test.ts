@@ -46,6 +46,8 @@ describe("mm", () => {
     const unknownOption = await cli("train", "x.json", "--fast");
     expect(unknownOption.status).toBe(2);
     expect(unknownOption.err[0]).toMatch(/^mm train: Unknown option '--fast'/);
+    expect(await cli("inspect")).toMatchObject({ status: 2, err: ['mm inspect: expected 1 argument(s), got 0; run "mm inspect --help"'] });
+    expect(await cli("doctor", "extra")).toMatchObject({ status: 2, err: ['mm doctor: expected 0 argument(s), got 1; run "mm doctor --help"'] });
     expect((await cli("doctor", "--backend", "cuda")).err).toEqual(['mm doctor: error: --backend: invalid backend "cuda"; use one of auto, tensorflow, wasm, cpu']);
   });
 
