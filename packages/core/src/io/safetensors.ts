@@ -134,7 +134,7 @@ function copyBytes(bytes: Buffer): ArrayBuffer {
 
 function narrowInt64(value: bigint, path: string, name: string): number {
   if (value > 2147483647n || value < -2147483648n) {
-    throw new InputError(`${path}: tensor "${name}" holds the int64 value ${value}, which does not fit in int32`, path);
+    throw new InputError(`${path}: tensor "${name}" contains the int64 value ${value}, which does not fit in int32`, path);
   }
   return Number(value);
 }

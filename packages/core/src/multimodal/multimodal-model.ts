@@ -14,7 +14,7 @@ const log = getLogger("multimodal");
 
 /**
  * A batch for the MultimodalModel. Tensor keys are spelled as in transformers.
- * `encoderInputs[modality]` holds that encoder's inputs (K inputs along axis 0) and
+ * `encoderInputs[modality]` contains that encoder's inputs (K inputs along axis 0) and
  * `inputsPerSample`, the number of those K inputs that belong to each of the B samples.
  */
 export interface MultimodalBatch {

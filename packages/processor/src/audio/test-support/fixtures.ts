@@ -1,7 +1,11 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+
+import type { ReferenceArray } from "../../test-support/reference-arrays";
+
+export { compareArrays, maxAbsoluteError, sha256Hex } from "../../test-support/reference-arrays";
+export type { ReferenceArray };
 
 /** Test fixtures of the audio processor: speech WAVs and transformers 4.40.2 reference arrays. */
 export const FIXTURE_DIR = fileURLToPath(new URL("../../../test-fixtures/audio/", import.meta.url));
@@ -9,14 +13,6 @@ export const FIXTURE_DIR = fileURLToPath(new URL("../../../test-fixtures/audio/"
 /** Returns the absolute path of a file under test-fixtures/audio/. */
 export function fixturePath(name: string): string {
   return FIXTURE_DIR + name;
-}
-
-/** One array entry of the Whisper fixture's refs.json. */
-export interface ReferenceArray {
-  file: string;
-  dtype: string;
-  shape: number[];
-  sha256: string;
 }
 
 /** The Whisper fixture's refs.json, reduced to the fields the tests read. */
@@ -49,17 +45,4 @@ function readReferenceBytes(name: string): Uint8Array {
   const raw = readFileSync(fixturePath(`whisper/${name}`));
   const bytes = name.endsWith(".gz") ? gunzipSync(raw) : raw;
   return new Uint8Array(bytes);
-}
-
-/** Returns the hex SHA-256 of the bytes, to compare with refs.json. */
-export function sha256Hex(data: ArrayBufferView): string {
-  return createHash("sha256").update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest("hex");
-}
-
-/** Returns the largest absolute element difference. */
-export function maxAbsoluteError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`arrays differ in length: ${actual.length} vs ${expected.length}`);
-  let maxError = 0;
-  for (let i = 0; i < actual.length; i++) maxError = Math.max(maxError, Math.abs(actual[i] - expected[i]));
-  return maxError;
 }
