@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { wasmThreadsFromEnvironment } from "@mm/core";
 import { describe, expect, it } from "vitest";
 import { COMMANDS } from "./command-table";
 import { cli, EXAMPLES, exampleConfig, FIXTURES } from "./test-support";
@@ -56,7 +57,8 @@ describe("mm", () => {
     expect(status).toBe(0);
     expect(out[0]).toBe("backend: wasm (requested: auto)");
     expect(out.join("\n")).toMatch(/skipped tensorflow @tensorflow\/tfjs-node-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
-    expect(out.join("\n")).toMatch(/wasm: SIMD on, threads 1/);
+    const threads = wasmThreadsFromEnvironment();
+    expect(out).toContain(`wasm: SIMD on, threads ${threads} (${threads > 1 ? "threaded" : "single-threaded"} build; MM_WASM_THREADS sets 1 to 8)`);
   });
 });
 

@@ -3,7 +3,8 @@ export { getLogger, setLogLevel, getLogLevel, setLogSink } from "./logging/logge
 export type { Logger, LogLevel, LogSink } from "./logging/logger";
 
 export { initBackend, backendReport, backendFromEnvironment, parseBackendRequest, BACKEND_REQUESTS } from "./backend/init-backend";
-export type { BackendRequest, BackendReport, BackendAttempt } from "./backend/init-backend";
+export type { BackendRequest, BackendReport, BackendAttempt, BackendOptions } from "./backend/init-backend";
+export { MAX_WASM_THREADS, defaultWasmThreads, parseWasmThreads, wasmThreadsFromEnvironment } from "./backend/wasm-threads";
 export { findNativePackage } from "./backend/native-addon";
 export type { NativePackageStatus } from "./backend/native-addon";
 

@@ -4,7 +4,8 @@ import { parseCommandArgs } from "../parse-args";
 export const DOCTOR_HELP = `Usage: mm doctor [--backend auto|tensorflow|wasm|cpu]
 
 Prints the TensorFlow.js backend that mm would use, why each other backend was skipped, the
-tfjs version and the WASM SIMD and thread settings.
+tfjs version and the WASM SIMD and thread settings. MM_WASM_THREADS sets the WASM threads, 1 to 8
+(default: one per logical CPU, at most 8).
 
 Options:
   --backend NAME   backend to try: auto, tensorflow, wasm or cpu (default: MM_BACKEND, else auto)
@@ -24,7 +25,8 @@ export async function runDoctor(argv: string[], write: (line: string) => void): 
     write(`  ${attempt.status.padEnd(7)} ${attempt.backend.padEnd(10)} ${attempt.source}${attempt.reason === undefined ? "" : `: ${attempt.reason}`}`);
   }
   if (report.wasm !== undefined) {
-    write(`wasm: SIMD ${report.wasm.simd ? "on" : "off"}, threads ${report.wasm.threads} (multithreading ${report.wasm.multithreadSupported ? "supported" : "not supported in Node"})`);
+    const build = report.wasm.threadedBuild ? "threaded build" : "single-threaded build";
+    write(`wasm: SIMD ${report.wasm.simd ? "on" : "off"}, threads ${report.wasm.threads} (${build}; MM_WASM_THREADS sets 1 to 8)`);
   }
   if (report.backend !== "tensorflow") {
     write("For CUDA, install @tensorflow/tfjs-node-gpu@4.22.0 (see the README); MM_BACKEND or --backend picks a backend.");

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { initBackend, parseBackendRequest } from "./init-backend";
 import { findNativePackage } from "./native-addon";
+import { wasmThreadsFromEnvironment } from "./wasm-threads";
 
 /** A folder with node_modules/<name>/package.json and, optionally, the compiled addon. */
 function fakeInstall(name: string, withAddon: boolean): string {
@@ -46,7 +47,8 @@ describe("initBackend", () => {
       ["@tensorflow/tfjs-node", "skipped"],
       ["@tensorflow/tfjs-backend-wasm", "used"],
     ]);
-    expect(report.wasm).toMatchObject({ simd: true, threads: 1 });
+    const threads = wasmThreadsFromEnvironment();
+    expect(report.wasm).toEqual({ simd: true, threads, threadedBuild: threads > 1 });
   });
 
   it("starts the CPU backend on request", async () => {
@@ -56,6 +58,10 @@ describe("initBackend", () => {
 
   it("fails with the reasons when the tensorflow backend is requested but absent", async () => {
     await expect(initBackend("tensorflow")).rejects.toThrow(/no tfjs backend could start for "tensorflow": @tensorflow\/tfjs-node-gpu: .*not installed/);
+  });
+
+  it("rejects an invalid WASM thread count", async () => {
+    await expect(initBackend("wasm", { wasmThreads: 0 })).rejects.toThrow('wasmThreads: invalid WASM thread count "0"; use an integer from 1 to 8');
   });
 
   it("rejects an unknown backend name", () => {

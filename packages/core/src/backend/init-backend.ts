@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ConfigError } from "../errors/errors";
 import { getLogger } from "../logging/logger";
 import { findNativePackage } from "./native-addon";
+import { parseWasmThreads, registerThreadedWasm, wasmBackendStarted, wasmThreadsFromEnvironment } from "./wasm-threads";
 
 const log = getLogger("backend");
 
@@ -22,7 +23,16 @@ export interface BackendReport {
   backend: string;
   attempts: BackendAttempt[];
   tfjsVersion: string;
-  wasm?: { simd: boolean; threads: number; multithreadSupported: boolean };
+  /** Present when the WASM backend runs; `threadedBuild` is true when tfjs's threaded SIMD build runs. */
+  wasm?: { simd: boolean; threads: number; threadedBuild: boolean };
+}
+
+export interface BackendOptions {
+  /**
+   * Threads for the WASM backend, 1 to 8 (default: `MM_WASM_THREADS`, else one per logical CPU, at
+   * most 8). 1 runs tfjs's single-threaded build. The first WASM start in a process fixes it.
+   */
+  wasmThreads?: number;
 }
 
 let activeReport: BackendReport | undefined;
@@ -45,15 +55,18 @@ export function parseBackendRequest(value: string, source: string): BackendReque
  *
  * "auto" tries `@tensorflow/tfjs-node-gpu` (CUDA), then `@tensorflow/tfjs-node`, then WASM, then the
  * pure-JS CPU backend. A named backend that cannot start is an error. Calling it again with the
- * same request returns the first report.
+ * same request returns the first report. WASM runs tfjs's threaded build when more than one
+ * thread is requested, and falls back to the single-threaded build with a warning when that
+ * build cannot start.
  */
-export async function initBackend(request: BackendRequest = backendFromEnvironment()): Promise<BackendReport> {
+export async function initBackend(request: BackendRequest = backendFromEnvironment(), options: BackendOptions = {}): Promise<BackendReport> {
+  if (options.wasmThreads !== undefined) parseWasmThreads(options.wasmThreads, "wasmThreads");
   if (activeReport !== undefined && activeReport.requested === request) return activeReport;
   tf.enableProdMode();
   const attempts: BackendAttempt[] = [];
   const candidates = candidatesFor(request);
   for (const candidate of candidates) {
-    const attempt = await tryBackend(candidate);
+    const attempt = await tryBackend(candidate, options);
     attempts.push(attempt);
     if (attempt.status === "used") {
       activeReport = { requested: request, backend: tf.getBackend(), attempts, tfjsVersion: tf.version.tfjs };
@@ -86,10 +99,15 @@ function candidatesFor(request: BackendRequest): Candidate[] {
   return [...native, wasm, cpu];
 }
 
-async function tryBackend(candidate: Candidate): Promise<BackendAttempt> {
+async function tryBackend(candidate: Candidate, options: BackendOptions): Promise<BackendAttempt> {
+  // Read outside the try below, so that an invalid thread count is an error, not a skipped backend.
+  const wasmThreads = candidate.backend === "wasm" ? options.wasmThreads ?? wasmThreadsFromEnvironment() : 1;
   try {
     if (candidate.backend === "tensorflow") return await tryNative(candidate);
-    if (candidate.backend === "wasm") await import("@tensorflow/tfjs-backend-wasm");
+    if (candidate.backend === "wasm") {
+      await import("@tensorflow/tfjs-backend-wasm");
+      if (wasmThreads > 1 && !wasmBackendStarted() && (await startThreadedWasm(wasmThreads))) return { ...candidate, status: "used" };
+    }
     const ok = await tf.setBackend(candidate.backend);
     await tf.ready();
     if (!ok) return { ...candidate, status: "failed", reason: "tf.setBackend returned false" };
@@ -110,11 +128,33 @@ async function tryNative(candidate: Candidate): Promise<BackendAttempt> {
   return ok ? { ...candidate, status: "used" } : { ...candidate, status: "failed", reason: "tf.setBackend returned false" };
 }
 
+/** Starts tfjs's threaded WASM build; on failure, logs why and restores the single-threaded one. */
+async function startThreadedWasm(threads: number): Promise<boolean> {
+  if (!(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))) {
+    log.warn(`${threads} WASM threads requested, but this Node.js has no WASM SIMD, which the threaded build needs; using 1 thread`);
+    return false;
+  }
+  const registration = await registerThreadedWasm(threads);
+  let error: Error | undefined;
+  try {
+    if (await tf.setBackend("wasm")) {
+      await tf.ready();
+      return true;
+    }
+  } catch (caught) {
+    error = caught as Error;
+  }
+  registration.restoreSingleThreaded();
+  const reason = (error ?? registration.startError())?.message.split("\n")[0] ?? "tf.setBackend returned false";
+  log.warn(`the threaded WASM build failed to start (${reason}); using the single-threaded build. Set MM_WASM_THREADS=1 to skip it.`);
+  return false;
+}
+
 async function wasmSettings(): Promise<BackendReport["wasm"]> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   return {
-    simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
-    multithreadSupported: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+    simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
+    threadedBuild: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
     threads: wasm.getThreadsCount(),
   };
 }
