@@ -2,11 +2,14 @@
 # Benchmark tooling, not part of `npm test`. Times training steps of the reference model
 # (bench/reference-config.json) on each tfjs backend and freeze mode, then the same model in
 # PyTorch, then @mm/processor's preprocessing, one process after the other, and writes
-# docs/benchmarks.md. Takes about 11 minutes on 2 cores when PyTorch uses the reference BLAS.
+# docs/benchmarks.md. Took 3.5 minutes on 2 idle cores with PyTorch on OpenBLAS, 1.6 of them
+# for the one step on tfjs's pure-JS CPU backend.
 #
 #   bash bench/run.sh
 #
 # Environment variables, with their defaults:
+#   WASM_THREADS          WASM threads for every WASM run but one (default: nproc, at most 8);
+#                         when above 1, one more all-trainable run uses 1 thread
 #   WASM_STEPS=5          timed WASM steps with every part trainable
 #   WASM_FROZEN_STEPS=3   timed WASM steps in each of the two frozen modes
 #   WASM_WARMUP=1         untimed WASM steps before the timed ones
@@ -21,6 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+NPROC=$(nproc)
+WASM_THREADS=${WASM_THREADS:-$((NPROC < 8 ? NPROC : 8))}
 WASM_STEPS=${WASM_STEPS:-5}
 WASM_FROZEN_STEPS=${WASM_FROZEN_STEPS:-3}
 WASM_WARMUP=${WASM_WARMUP:-1}
@@ -53,10 +58,14 @@ LOAD_START=$(one_minute_load)
 SKIPPED="{}"
 
 # tfjs, WASM backend: every freeze mode; the all-trainable run also profiles kernels and phases.
-run wasm-all node bench/train-step.mjs --backend wasm --mode all --warmup "$WASM_WARMUP" --steps "$WASM_STEPS" --profile
+run wasm-all node bench/train-step.mjs --backend wasm --threads "$WASM_THREADS" --mode all --warmup "$WASM_WARMUP" --steps "$WASM_STEPS" --profile
 for mode in frozen-vision projector-only; do
-  run "wasm-$mode" node bench/train-step.mjs --backend wasm --mode "$mode" --warmup "$WASM_WARMUP" --steps "$WASM_FROZEN_STEPS"
+  run "wasm-$mode" node bench/train-step.mjs --backend wasm --threads "$WASM_THREADS" --mode "$mode" --warmup "$WASM_WARMUP" --steps "$WASM_FROZEN_STEPS"
 done
+# The single-threaded build, for what the threads gain.
+if [ "$WASM_THREADS" -gt 1 ]; then
+  run wasm-1-thread-all node bench/train-step.mjs --backend wasm --threads 1 --mode all --warmup "$WASM_WARMUP" --steps "$WASM_STEPS" --profile
+fi
 
 # tfjs, pure-JS CPU backend: one all-trainable step takes minutes, so the frozen modes are skipped.
 if [ "$CPU_STEPS" -gt 0 ]; then
@@ -82,6 +91,8 @@ if TORCH_ERROR=$("$PYTHON" -c "import torch" 2>&1); then
   for mode in all frozen-vision projector-only; do
     run "torch-$mode" "$PYTHON" bench/torch_train_step.py --mode "$mode" --warmup "$TORCH_WARMUP" --steps "$TORCH_STEPS" --max-seconds "$TORCH_MAX_SECONDS"
   done
+  # Like for like with mm: the LM head only at positions with a next-token target.
+  run torch-all-trained-head "$PYTHON" bench/torch_train_step.py --mode all --lm-head trained --warmup "$TORCH_WARMUP" --steps "$TORCH_STEPS" --max-seconds "$TORCH_MAX_SECONDS"
 else
   TORCH_AVAILABLE=false
   TORCH_VERSION=""
@@ -102,7 +113,7 @@ LOAD_END=$(one_minute_load)
 
 # meta.json, written by Node so that every value is JSON-escaped.
 STARTED_AT=$STARTED_AT FINISHED_AT=$FINISHED_AT LOAD_START=$LOAD_START LOAD_END=$LOAD_END \
-  NPROC=$(nproc) CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))" \
+  NPROC=$NPROC CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))" \
   MEMORY=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) \
   PYTHON_VERSION=$("$PYTHON" -c "import platform; print(platform.python_version())") SKIPPED=$SKIPPED TRANSFORMERS=$TRANSFORMERS \
   TORCH_AVAILABLE=$TORCH_AVAILABLE TORCH_VERSION=$TORCH_VERSION TORCH_BLAS=$TORCH_BLAS TORCH_ERROR=$TORCH_ERROR \

@@ -4,7 +4,7 @@
 // on stdout. bench/run.sh runs every backend and mode in its own process, so that each peak RSS
 // belongs to one configuration.
 //
-//   node bench/train-step.mjs --backend wasm --mode all --steps 5 --warmup 1 --profile
+//   node bench/train-step.mjs --backend wasm --threads 2 --mode all --steps 5 --warmup 1 --profile
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { core, tf } from "./lib/mm-packages.mjs";
@@ -14,6 +14,7 @@ import { aggregateByShape, aggregateKernels, createOptimizer, profileStep, timeP
 const USAGE = `usage: node bench/train-step.mjs [options]
   --backend wasm|cpu|tensorflow   tfjs backend (default wasm)
   --mode ${Object.keys(FREEZE_MODES).join("|")}   which parts train (default all)
+  --threads N    WASM threads, 1 to 8 (default: MM_WASM_THREADS, else one per logical CPU, at most 8)
   --steps N      timed steps after the warm-up (default 5)
   --warmup N     untimed steps first (default 1)
   --profile      also profile kernels and time forward, backward and optimizer (mode all only)
@@ -24,6 +25,7 @@ function parseOptions() {
     options: {
       backend: { type: "string", default: "wasm" },
       mode: { type: "string", default: "all" },
+      threads: { type: "string" },
       steps: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
       profile: { type: "boolean", default: false },
@@ -36,6 +38,8 @@ function parseOptions() {
     process.exit(0);
   }
   const options = { ...values, steps: Number(values.steps), warmup: Number(values.warmup), top: Number(values.top) };
+  options.threads = values.threads === undefined ? undefined : core.parseWasmThreads(values.threads, "--threads");
+  if (options.threads !== undefined && options.backend !== "wasm") throw new Error("--threads sets the WASM threads; use it with --backend wasm");
   if (!(options.mode in FREEZE_MODES)) throw new Error(`invalid --mode "${options.mode}"\n${USAGE}`);
   if (!["wasm", "cpu", "tensorflow"].includes(options.backend)) throw new Error(`invalid --backend "${options.backend}"\n${USAGE}`);
   if (!(Number.isInteger(options.steps) && options.steps >= 1)) throw new Error(`--steps must be an integer of at least 1, got "${values.steps}"`);
@@ -51,9 +55,9 @@ function median(values) {
 }
 
 /** Starts the backend, or returns the reason it cannot start (tfjs-node not installed, ...). */
-async function startBackend(backend) {
+async function startBackend(backend, wasmThreads) {
   try {
-    const report = await core.initBackend(backend);
+    const report = await core.initBackend(backend, { wasmThreads });
     return { report };
   } catch (error) {
     return { unavailable: error.message };
@@ -124,7 +128,7 @@ async function main() {
   const config = readReferenceConfig();
   const header = { framework: "mm", tfjs: tf.version.tfjs, backend: options.backend, mode: options.mode, steps: options.steps, warmupSteps: options.warmup, tokensPerStep: tokensPerBatch(config) };
 
-  const { report, unavailable } = await startBackend(options.backend);
+  const { report, unavailable } = await startBackend(options.backend, options.threads);
   if (unavailable !== undefined) {
     console.log(JSON.stringify({ ...header, status: "unavailable", reason: unavailable }));
     return;

@@ -58,20 +58,47 @@ function trainingTable(directory, meta) {
   for (const backend of BACKENDS) {
     for (const mode of MODES) {
       const notRun = backend === "tensorflow" ? "not run: the backend is unavailable (see the all-trainable row)" : `not run: ${meta.skipped?.[`${backend}-${mode}`] ?? "not requested"}`;
-      rows.push(trainingRow(`mm, tfjs ${backend}`, mode, readResult(directory, `${backend}-${mode}`), pytorch[mode], notRun));
+      const result = readResult(directory, `${backend}-${mode}`);
+      rows.push(trainingRow(mmLabel(backend, result), mode, result, pytorch[mode], notRun));
+      if (backend === "wasm" && mode === "all") {
+        const single = readResult(directory, "wasm-1-thread-all");
+        if (single !== undefined) rows.push(trainingRow("mm, tfjs wasm, 1 thread", mode, single, pytorch[mode], "not run"));
+      }
     }
   }
   for (const mode of MODES) {
     const notRun = meta.torch.available ? "not run" : `not measured: ${meta.torch.reason}; install it with \`apt-get install python3-torch\``;
-    const label = pytorch[mode]?.status === "measured" ? `PyTorch ${pytorch[mode].torch}, ${pytorch[mode].threads} threads` : "PyTorch";
-    rows.push(trainingRow(label, mode, pytorch[mode], undefined, notRun));
+    rows.push(trainingRow(pytorchLabel(pytorch[mode]), mode, pytorch[mode], undefined, notRun));
   }
+  const trainedHead = readResult(directory, "torch-all-trained-head");
+  if (trainedHead !== undefined) rows.push(trainingRow(`${pytorchLabel(trainedHead)}, LM head at trained positions`, "all", trainedHead, undefined, "not run"));
   return rows.join("\n");
 }
 
-function phaseTable(wasm, pytorch) {
+function mmLabel(backend, result) {
+  const threads = result?.wasm?.threads;
+  if (backend !== "wasm" || threads === undefined) return `mm, tfjs ${backend}`;
+  return `mm, tfjs wasm, ${threads} thread${threads === 1 ? "" : "s"}`;
+}
+
+function pytorchLabel(result) {
+  return result?.status === "measured" ? `PyTorch ${result.torch}, ${result.threads} threads` : "PyTorch";
+}
+
+/** Compares the all-trainable WASM runs with PyTorch running its LM head where mm does. */
+function likeForLikeNote(directory) {
+  const trainedHead = readResult(directory, "torch-all-trained-head");
+  if (trainedHead?.status !== "measured") return "";
+  const ratios = ["wasm-all", "wasm-1-thread-all"]
+    .map((name) => readResult(directory, name))
+    .filter((result) => result?.status === "measured")
+    .map((result) => `${fixed(result.medianMs / trainedHead.medianMs, 2)} with ${mmLabel("wasm", result).replace("mm, tfjs wasm, ", "")}`);
+  return `- Like for like: PyTorch with its LM head at the trained positions only, as mm runs it, takes ${fixed(trainedHead.medianMs, 0)} ms per all-trainable step; against it, ours / PyTorch is ${ratios.join(" and ")}.`;
+}
+
+function phaseTable(wasm, single, pytorch) {
   const rows = ["| framework | forward ms | backward ms | optimizer ms (clipping + AdamW) |", "|---|---|---|---|"];
-  for (const [label, result] of [["mm, tfjs wasm", wasm], ["PyTorch", pytorch]]) {
+  for (const [label, result] of [[mmLabel("wasm", wasm), wasm], [mmLabel("wasm", single), single], ["PyTorch", pytorch]]) {
     if (result?.phases === undefined) continue;
     const { forwardMs, backwardMs, optimizerMs } = result.phases;
     rows.push(`| ${label} | ${fixed(forwardMs, 0)} | ${fixed(backwardMs, 0)} | ${fixed(optimizerMs, 0)} |`);
@@ -79,11 +106,21 @@ function phaseTable(wasm, pytorch) {
   return rows.join("\n");
 }
 
-function kernelTable(wasm) {
-  const rows = ["| kernel | total ms | calls | share of kernel time |", "|---|---|---|---|"];
-  for (const { name, totalMs, count } of wasm.kernels) {
-    rows.push(`| ${name} | ${fixed(totalMs, 0)} | ${count} | ${fixed((100 * totalMs) / wasm.kernelTotalMs, 1)} % |`);
+function kernelTable(wasm, single) {
+  const threads = wasm.wasm.threads;
+  if (single?.kernels === undefined || threads === 1) {
+    const rows = ["| kernel | total ms | calls | share of kernel time |", "|---|---|---|---|"];
+    for (const { name, totalMs, count } of wasm.kernels) {
+      rows.push(`| ${name} | ${fixed(totalMs, 0)} | ${count} | ${fixed((100 * totalMs) / wasm.kernelTotalMs, 1)} % |`);
+    }
+    return rows.join("\n");
   }
+  const singleMs = new Map(single.kernels.map(({ name, totalMs }) => [name, totalMs]));
+  const rows = [`| kernel | total ms, ${threads} threads | total ms, 1 thread | calls | share of kernel time, ${threads} threads |`, "|---|---|---|---|---|"];
+  for (const { name, totalMs, count } of wasm.kernels) {
+    rows.push(`| ${name} | ${fixed(totalMs, 0)} | ${fixed(singleMs.get(name), 0)} | ${count} | ${fixed((100 * totalMs) / wasm.kernelTotalMs, 1)} % |`);
+  }
+  rows.push(`| all kernels | ${fixed(wasm.kernelTotalMs, 0)} | ${fixed(single.kernelTotalMs, 0)} | | 100 % |`);
   return rows.join("\n");
 }
 
@@ -107,14 +144,15 @@ function stepTimeSection(directory, config) {
   const wasm = readResult(directory, "wasm-all");
   if (wasm?.kernels === undefined) return "## Where the step time goes\n\nNot measured: the profiled WASM run did not complete.\n";
   const pytorch = readResult(directory, "torch-all");
+  const single = readResult(directory, "wasm-1-thread-all");
   const composites = wasm.composites.map(({ name, totalMs, count }) => `"${name}" (${fixed(totalMs, 0)} ms, ${count} calls)`).join(", ");
   return `## Where the step time goes
 
 One WASM training step with every part trainable, profiled with \`tf.profile\` (the first timed
-step of the \`wasm-all\` run). Kernel times are wall-clock times per kernel, summed by kernel name;
+step of the \`wasm-all\` run${single?.kernels === undefined ? "" : ", and of the `wasm-1-thread-all` run beside it"}). Kernel times are wall-clock times per kernel, summed by kernel name;
 the ${wasm.kernelCount} distinct kernels that ran add up to ${fixed(wasm.kernelTotalMs, 0)} ms of the step. The top ${wasm.kernels.length}:
 
-${kernelTable(wasm)}
+${kernelTable(wasm, single)}
 
 ${shapeSection(wasm, config)}
 Composite ops from \`tf.customGrad\` (@mm/core's linear layer, loss and row gather) are recorded as
@@ -125,7 +163,7 @@ Forward, backward and optimizer time of one more step. \`timePhases\` in bench/l
 times the model's forward pass inside \`MultimodalModel.computeGradients\`, and the backward time
 is the rest of that call. The PyTorch row is the median over its timed steps:
 
-${phaseTable(wasm, pytorch)}
+${phaseTable(wasm, single, pytorch)}
 `;
 }
 
@@ -159,7 +197,7 @@ Python transformers: ${meta.transformers}.
 
 function machineSection(meta, directory) {
   const wasm = readResult(directory, "wasm-all");
-  const wasmSettings = wasm?.wasm ? `SIMD ${wasm.wasm.simd ? "on" : "off"}, ${wasm.wasm.threads} thread` : "—";
+  const wasmSettings = wasm?.wasm ? `SIMD ${wasm.wasm.simd ? "on" : "off"}, ${wasm.wasm.threadedBuild ? `threaded build, ${wasm.wasm.threads} threads` : "single-threaded build"}` : "—";
   return `## Machine and tools
 
 - Date: ${meta.startedAt} to ${meta.finishedAt} (UTC)
@@ -199,17 +237,21 @@ ${meta.commands.join("\n")}
 `;
 }
 
-/** Says how loaded the machine was; numbers from a loaded machine are upper bounds. */
+/**
+ * Describes how loaded the machine was before the run; numbers from a loaded machine are upper
+ * bounds. The load at the end includes the benchmark's own processes, so only the start counts.
+ */
 function loadNote(meta) {
-  const load = `1-minute load average ${meta.loadStart} at the start and ${meta.loadEnd} at the end, on ${meta.nproc} cores`;
-  if (Math.max(meta.loadStart, meta.loadEnd) < meta.nproc / 2) return `The machine was mostly idle (${load}).`;
-  return `Other processes were using the machine during this run (${load}), so the times are upper bounds: the same steps take less time on an idle machine.`;
+  const load = `1-minute load average ${meta.loadStart} at the start, on ${meta.nproc} cores; ${meta.loadEnd} at the end includes the benchmark's own processes`;
+  if (meta.loadStart < meta.nproc / 2) return `The machine was otherwise idle when the run started (${load}).`;
+  return `Other processes were using the machine when this run started (${load}), so the times are upper bounds: the same steps take less time on an idle machine.`;
 }
 
 /** Lists the warm-up and timed step counts of the runs that measured something. */
 function stepsNote(directory) {
   const counts = [];
-  for (const name of [...BACKENDS.flatMap((backend) => MODES.map((mode) => `${backend}-${mode}`)), ...MODES.map((mode) => `torch-${mode}`)]) {
+  const names = [...BACKENDS.flatMap((backend) => MODES.map((mode) => `${backend}-${mode}`)), "wasm-1-thread-all", ...MODES.map((mode) => `torch-${mode}`), "torch-all-trained-head"];
+  for (const name of names) {
     const result = readResult(directory, name);
     if (result?.status === "measured") counts.push(`${name} ${result.warmupSteps} + ${result.steps}`);
   }
@@ -226,9 +268,11 @@ function stepsNote(directory) {
 
 function methodNotes(meta, directory) {
   const notes = [
+    likeForLikeNote(directory),
     "- Each configuration runs in its own process, so its peak RSS (`process.resourceUsage().maxRSS`, `resource.getrusage`) is that of one model, including the model build.",
     "- Peak tensor MB is tfjs's count of live tensor bytes (`tf.profile(...).peakBytes`, maximum over the timed steps), weights and AdamW moments included. PyTorch 1.13 has no allocator statistics for CPU tensors, so its column reads \"not measured\".",
-    "- CPU ms/step is user plus system time of the whole process during the step, summed over its threads (Node's garbage-collector threads included). tfjs's WASM backend computes on one thread in Node, so there it stays close to the compute time even when other processes share the cores; PyTorch computes on 2 threads.",
+    "- CPU ms/step is user plus system time of the whole process during the step, summed over its threads (Node's garbage-collector threads and the WASM pool threads included).",
+    "- WASM threads: in Node, tfjs runs its single-threaded build; @mm/core starts tfjs's published threaded SIMD build instead when more than one thread is set (`MM_WASM_THREADS`, default one per logical CPU, at most 8). Its thread pool serves XNNPACK's kernels, matMul among them; the kernel table below shows which kernels it speeds up.",
     "- The WASM and CPU rows run every timed step under `tf.profile`; on these backends it adds one timer read before and after each kernel.",
     `- ${stepsNote(directory)}`,
   ];
@@ -237,7 +281,7 @@ function methodNotes(meta, directory) {
       `- **PyTorch here links the BLAS that Debian's \`libblas.so.3\` alternative points to (${meta.torch.blas}), which is the unoptimised reference implementation when only libblas3 is installed: matrix products run single-threaded at a few GFLOP/s. With OpenBLAS (\`apt-get install libopenblas0-pthread\`) PyTorch's steps would be much faster, so the ratios here overstate how close mm is.**`,
     );
   }
-  return notes.join("\n");
+  return notes.filter((note) => note !== "").join("\n");
 }
 
 function main() {

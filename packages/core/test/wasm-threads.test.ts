@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MAX_WASM_THREADS, parseWasmThreads } from "../src/backend/wasm-threads";
@@ -55,8 +58,10 @@ describe("threaded WASM build", () => {
   });
 
   it.each([2, 3])("runs %i threads with results equal to one thread", (threads) => {
-    const { output } = runChild({ MM_WASM_THREADS: String(threads) });
+    const temporaryFolder = mkdtempSync(join(tmpdir(), "mm-wasm-threads-test-"));
+    const { output } = runChild({ MM_WASM_THREADS: String(threads), TMPDIR: temporaryFolder });
     expect(output.wasm).toEqual({ simd: true, threads, threadedBuild: true });
+    expect(readdirSync(temporaryFolder), "the worker script's folder is removed").toEqual([]);
     for (const name of ["product", "transposedProduct", "gradX", "gradW"] as const) {
       expect(output[name], name).toEqual(single.output[name]);
     }

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -92,8 +91,9 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
 
   async function startThreadedBackend(): Promise<tf.KernelBackend> {
     const factory = require(mainScript) as WasmFactory;
-    const workerScript = writeWorkerScript(require);
     const compiled = await webAssembly.compile(readFileSync(wasmBinary));
+    const workerFolder = mkdtempSync(join(tmpdir(), "mm-tfjs-wasm-"));
+    const workerScript = writeWorkerScript(require, workerFolder);
     const module = await factory({
       // Workers load the main script by path; the default would be a blob URL.
       mainScriptUrlOrBlob: mainScript,
@@ -107,6 +107,10 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
         receiveInstance(instance, compiled);
         return instance.exports;
       },
+    }).finally(() => {
+      // The factory resolves once all of its workers have loaded the script, and tfjs starts no
+      // more than them, so the file is no longer needed.
+      rmSync(workerFolder, { recursive: true, force: true });
     });
     // The same C functions that tfjs's own loader wraps before it builds the backend.
     module.tfjs = {
@@ -146,24 +150,17 @@ const webAssembly = (globalThis as unknown as {
 const WASM_PRIORITY = 2;
 
 /**
- * Writes the pthread worker script that tfjs-backend-wasm embeds as a string to a file in the
- * temporary folder, named by its hash, and returns its path. Node's `Worker` needs a file.
+ * Writes the pthread worker script that tfjs-backend-wasm embeds as a string into `folder` and
+ * returns its path, because Node's `Worker` needs a file. The folder is a new private one, so
+ * other users of the temporary folder cannot replace the script that the workers run.
  */
-function writeWorkerScript(require: NodeJS.Require): string {
+function writeWorkerScript(require: NodeJS.Require, folder: string): string {
   const { wasmWorkerContents } = require("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js") as {
     wasmWorkerContents: string;
   };
   // The embedded string has real newlines inside the script's string literals; tfjs's browser
   // loader escapes them the same way before it makes the blob.
-  const script = wasmWorkerContents.replace(/\n/g, "\\n");
-  const hash = createHash("sha256").update(script).digest("hex").slice(0, 16);
-  const path = join(tmpdir(), `mm-tfjs-wasm-${hash}.worker.cjs`);
-  if (!existsSync(path)) {
-    // Another process may write the same file at the same time, so each writes its own copy and
-    // renames it into place.
-    const partial = `${path}.${process.pid}.partial`;
-    writeFileSync(partial, script);
-    renameSync(partial, path);
-  }
+  const path = join(folder, "worker.cjs");
+  writeFileSync(path, wasmWorkerContents.replace(/\n/g, "\\n"));
   return path;
 }
