@@ -73,6 +73,24 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     tf.dispose([hidden, weight, logits, loss, reference]);
   });
 
+  it("stays exact when a target's probability underflows", async () => {
+    await useBackend(backend);
+    // Row 0, position 1 has target 4 (LABELS[2]); a logit 150 below the others gives it
+    // probability e^-150, which float32 rounds to 0.
+    const values = tf.randomNormal([2, 5, 11], 0, 1, "float32", 5).arraySync() as number[][][];
+    values[0][1] = values[0][1].map((_, v) => (v === 4 ? 0 : 150));
+    const logits = tf.tensor3d(values);
+    const expected = tf.tidy(() => referenceLoss(logits, LABELS));
+    const actual = causalLmLoss(logits, LABELS);
+    expect(actual.dataSync()[0]).toBeGreaterThan(20); // that one term alone is about 152, over 7 targets
+    assertClose(actual, expected, 1e-6, "loss");
+
+    const [expectedGrad] = tf.grads((x: tf.Tensor) => referenceLoss(x, LABELS))([logits]);
+    const [actualGrad] = tf.grads((x: tf.Tensor) => causalLmLoss(x, LABELS))([logits]);
+    assertClose(actualGrad, expectedGrad, 1e-5, "dLogits");
+    tf.dispose([logits, expected, actual, expectedGrad, actualGrad]);
+  });
+
   it("rejects a label outside the vocabulary", async () => {
     await useBackend(backend);
     const logits = tf.zeros([1, 2, 5]);
