@@ -11,12 +11,15 @@
 #   WASM_THREADS          WASM threads for every WASM run but one (default: nproc, at most 8);
 #                         when above 1, one more all-trainable run uses 1 thread
 #   WASM_STEPS=5          timed WASM steps with every part trainable
-#   WASM_FROZEN_STEPS=3   timed WASM steps in each of the two frozen modes
+#   WASM_FROZEN_STEPS=5   timed WASM steps in each of the two frozen modes
 #   WASM_WARMUP=1         untimed WASM steps before the timed ones
 #   CPU_STEPS=1           timed steps on the pure-JS CPU backend, all trainable only; 0 skips it
 #   TORCH_STEPS=5         maximum timed PyTorch steps per mode
 #   TORCH_WARMUP=1        untimed PyTorch steps before the timed ones
 #   TORCH_MAX_SECONDS=30  no new timed PyTorch step starts once the timed ones took this long
+#   HISTORY_COMMITS       earlier commits whose all-trainable WASM step is timed too (default:
+#                         e886ef0, which ran the LM head at every position, and ee1b647, which
+#                         ran attention as batched matMul); "" skips them
 #   BENCH_RESULTS         folder for the JSON results (default: a new /tmp/mm-bench.* folder)
 #   BENCH_OUT             the page to write (default: docs/benchmarks.md)
 # The built packages are used as they are: run `npx tsup` in packages/core, models, trainer and
@@ -27,12 +30,13 @@ cd "$(dirname "$0")/.."
 NPROC=$(nproc)
 WASM_THREADS=${WASM_THREADS:-$((NPROC < 8 ? NPROC : 8))}
 WASM_STEPS=${WASM_STEPS:-5}
-WASM_FROZEN_STEPS=${WASM_FROZEN_STEPS:-3}
+WASM_FROZEN_STEPS=${WASM_FROZEN_STEPS:-5}
 WASM_WARMUP=${WASM_WARMUP:-1}
 CPU_STEPS=${CPU_STEPS:-1}
 TORCH_STEPS=${TORCH_STEPS:-5}
 TORCH_WARMUP=${TORCH_WARMUP:-1}
 TORCH_MAX_SECONDS=${TORCH_MAX_SECONDS:-30}
+HISTORY_COMMITS=${HISTORY_COMMITS-e886ef0 ee1b647}
 RESULTS=${BENCH_RESULTS:-$(mktemp -d /tmp/mm-bench.XXXXXX)}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 PYTHON=/usr/bin/python3
@@ -65,6 +69,13 @@ done
 # The single-threaded build, for what the threads gain.
 if [ "$WASM_THREADS" -gt 1 ]; then
   run wasm-1-thread-all node bench/train-step.mjs --backend wasm --threads 1 --mode all --warmup "$WASM_WARMUP" --steps "$WASM_STEPS" --profile
+fi
+
+# The same step at earlier commits, for the speed-ups since.
+if [ -n "$HISTORY_COMMITS" ]; then
+  echo "bash bench/commit-history.sh RESULTS_DIR $HISTORY_COMMITS" >> "$RESULTS/commands.txt"
+  # shellcheck disable=SC2086 # one argument per commit
+  bash bench/commit-history.sh "$RESULTS" $HISTORY_COMMITS || echo "bench: commit history failed" >&2
 fi
 
 # tfjs, pure-JS CPU backend: one all-trainable step takes minutes, so the frozen modes are skipped.
@@ -116,6 +127,7 @@ STARTED_AT=$STARTED_AT FINISHED_AT=$FINISHED_AT LOAD_START=$LOAD_START LOAD_END=
   NPROC=$NPROC CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))" \
   MEMORY=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) \
   PYTHON_VERSION=$("$PYTHON" -c "import platform; print(platform.python_version())") SKIPPED=$SKIPPED TRANSFORMERS=$TRANSFORMERS \
+  HISTORY_COMMITS=$HISTORY_COMMITS \
   TORCH_AVAILABLE=$TORCH_AVAILABLE TORCH_VERSION=$TORCH_VERSION TORCH_BLAS=$TORCH_BLAS TORCH_ERROR=$TORCH_ERROR \
   node --input-type=module -e '
     import { readFileSync, writeFileSync } from "node:fs";
@@ -131,6 +143,7 @@ STARTED_AT=$STARTED_AT FINISHED_AT=$FINISHED_AT LOAD_START=$LOAD_START LOAD_END=
       torch: env.TORCH_AVAILABLE === "true" ? { available: true, version: env.TORCH_VERSION, blas: env.TORCH_BLAS } : { available: false, reason: env.TORCH_ERROR },
       transformers: env.TRANSFORMERS,
       skipped: JSON.parse(env.SKIPPED),
+      historyCommits: env.HISTORY_COMMITS.split(" ").filter((commit) => commit !== ""),
       commands: readFileSync(`${results}/commands.txt`, "utf8").trim().split("\n"),
     }, null, 2));
   ' "$RESULTS"

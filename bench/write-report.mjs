@@ -167,6 +167,41 @@ ${phaseTable(wasm, single, pytorch)}
 `;
 }
 
+/** Renders the table of the all-trainable WASM step at the earlier commits that bench/commit-history.sh timed. */
+function historySection(directory, meta) {
+  const commits = meta.historyCommits ?? [];
+  if (commits.length === 0) return "";
+  const pytorch = readResult(directory, "torch-all");
+  const trainedHead = readResult(directory, "torch-all-trained-head");
+  const ratio = (result, reference) => (reference?.status === "measured" ? fixed(result.medianMs / reference.medianMs, 2) : "—");
+  const rows = [
+    "| code | median ms/step | ours / PyTorch | ours / PyTorch, LM head at trained positions |",
+    "|---|---|---|---|",
+  ];
+  for (const commit of commits) {
+    const result = readResult(directory, `history-${commit}`);
+    const subjectPath = `${directory}/history-${commit}.subject`;
+    const subject = existsSync(subjectPath) ? readFileSync(subjectPath, "utf8").trim().replace("\t", ": ") : commit;
+    const reason = missingReason(result, "not run: its install or build failed");
+    if (reason !== undefined) rows.push(`| ${subject} | ${reason} | | |`);
+    else rows.push(`| ${subject} (1 thread) | ${fixed(result.medianMs, 0)} | ${ratio(result, pytorch)} | ${ratio(result, trainedHead)} |`);
+  }
+  for (const name of ["wasm-1-thread-all", "wasm-all"]) {
+    const result = readResult(directory, name);
+    if (result?.status !== "measured") continue;
+    rows.push(`| this checkout (${mmLabel("wasm", result).replace("mm, tfjs wasm, ", "")}) | ${fixed(result.medianMs, 0)} | ${ratio(result, pytorch)} | ${ratio(result, trainedHead)} |`);
+  }
+  return `## Step time across commits
+
+The all-trainable WASM step of the reference model at earlier commits, timed in this run by
+\`bench/commit-history.sh\` with this checkout's bench scripts (each commit built in a git
+worktree; warm-up + timed steps ${readResult(directory, `history-${commits[0]}`)?.warmupSteps ?? "—"} + ${readResult(directory, `history-${commits[0]}`)?.steps ?? "—"}). Those commits predate the threaded WASM build, so they ran on
+one thread. The PyTorch columns divide by this run's PyTorch steps above.
+
+${rows.join("\n")}
+`;
+}
+
 function preprocessSection(directory, meta) {
   const result = readResult(directory, "preprocess");
   if (result === undefined) return "## Preprocessing\n\nNot measured: bench/preprocess.mjs did not complete.\n";
@@ -306,6 +341,7 @@ ${trainingTable(directory, meta)}
 
 ${methodNotes(meta, directory)}
 
+${historySection(directory, meta)}
 ${stepTimeSection(directory, config)}
 ${preprocessSection(directory, meta)}
 ${commandsSection(meta)}`;

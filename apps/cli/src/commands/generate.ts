@@ -21,7 +21,9 @@ Options:
   --top-p P                   sample only from the smallest set with probability at least P (default 1)
   --repetition-penalty R      divide the scores of tokens already present by R (default 1)
   --seed N                    random seed for sampling (default 0)
-  --backend NAME              tfjs backend: auto, tensorflow, wasm or cpu (default: MM_BACKEND, else auto)
+  --backend NAME              tfjs backend: auto, tensorflow, wasm or cpu (default: MM_BACKEND, else auto).
+                              On WASM, MM_WASM_THREADS sets the threads, 1 to 8 (default: one per
+                              logical CPU, at most 8)
   -h, --help                  show this help`;
 
 export const GENERATE_OPTIONS = {

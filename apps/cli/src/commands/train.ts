@@ -25,7 +25,8 @@ Options:
                    VALUE is read as JSON when it parses (10, 1e-4, true, [1,2], "10") and as a
                    string otherwise; null removes the key. Default: none
   --backend NAME   tfjs backend: auto, tensorflow, wasm or cpu (default: --set backend=NAME,
-                   else MM_BACKEND, else the config's "backend", else auto)
+                   else MM_BACKEND, else the config's "backend", else auto). On WASM,
+                   MM_WASM_THREADS sets the threads, 1 to 8 (default: one per logical CPU, at most 8)
   --output DIR     output folder, relative to the working directory (default: the config's "output")
   --resume         continue from the newest complete checkpoint in OUTPUT/checkpoints
   -h, --help       show this help
