@@ -10,7 +10,7 @@
 # built with tsup. This checkout's bench/ is copied into it, and `node bench/train-step.mjs
 # --backend wasm --mode all` runs there. Its JSON goes to RESULTS_DIR/history-COMMIT.json. The
 # lockfile is not frozen, because some early commits' lockfiles lag behind their package.json.
-# Environment: HISTORY_STEPS=3 timed steps, HISTORY_WARMUP=1 untimed steps first.
+# Environment: HISTORY_STEPS=3 timed steps, HISTORY_WARMUP=2 untimed steps first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,7 @@ fi
 RESULTS=$1
 shift
 HISTORY_STEPS=${HISTORY_STEPS:-3}
-HISTORY_WARMUP=${HISTORY_WARMUP:-1}
+HISTORY_WARMUP=${HISTORY_WARMUP:-2}
 WORK=$(mktemp -d /tmp/mm-bench-history.XXXXXX)
 trap 'for tree in "$WORK"/*; do git worktree remove --force "$tree" 2> /dev/null || true; done; rm -rf "$WORK"' EXIT
 

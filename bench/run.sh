@@ -2,7 +2,7 @@
 # Benchmark tooling, not part of `npm test`. Times training steps of the reference model
 # (bench/reference-config.json) on each tfjs backend and freeze mode, then the same model in
 # PyTorch, then @mm/processor's preprocessing, one process after the other, and writes
-# docs/benchmarks.md. Took 3.5 minutes on 2 idle cores with PyTorch on OpenBLAS, 1.6 of them
+# docs/benchmarks.md. Took about 5 minutes on 2 idle cores with PyTorch on OpenBLAS, 1.5 of them
 # for the one step on tfjs's pure-JS CPU backend.
 #
 #   bash bench/run.sh
@@ -12,10 +12,11 @@
 #                         when above 1, one more all-trainable run uses 1 thread
 #   WASM_STEPS=5          timed WASM steps with every part trainable
 #   WASM_FROZEN_STEPS=5   timed WASM steps in each of the two frozen modes
-#   WASM_WARMUP=1         untimed WASM steps before the timed ones
+#   WASM_WARMUP=2         untimed WASM steps before the timed ones (after a single one, the
+#                         first two timed steps still ran up to 35 % slower than the rest)
 #   CPU_STEPS=1           timed steps on the pure-JS CPU backend, all trainable only; 0 skips it
 #   TORCH_STEPS=5         maximum timed PyTorch steps per mode
-#   TORCH_WARMUP=1        untimed PyTorch steps before the timed ones
+#   TORCH_WARMUP=2        untimed PyTorch steps before the timed ones
 #   TORCH_MAX_SECONDS=30  no new timed PyTorch step starts once the timed ones took this long
 #   HISTORY_COMMITS       earlier commits whose all-trainable WASM step is timed too (default:
 #                         e886ef0, which ran the LM head at every position, and ee1b647, which
@@ -31,10 +32,10 @@ NPROC=$(nproc)
 WASM_THREADS=${WASM_THREADS:-$((NPROC < 8 ? NPROC : 8))}
 WASM_STEPS=${WASM_STEPS:-5}
 WASM_FROZEN_STEPS=${WASM_FROZEN_STEPS:-5}
-WASM_WARMUP=${WASM_WARMUP:-1}
+WASM_WARMUP=${WASM_WARMUP:-2}
 CPU_STEPS=${CPU_STEPS:-1}
 TORCH_STEPS=${TORCH_STEPS:-5}
-TORCH_WARMUP=${TORCH_WARMUP:-1}
+TORCH_WARMUP=${TORCH_WARMUP:-2}
 TORCH_MAX_SECONDS=${TORCH_MAX_SECONDS:-30}
 HISTORY_COMMITS=${HISTORY_COMMITS-e886ef0 ee1b647}
 RESULTS=${BENCH_RESULTS:-$(mktemp -d /tmp/mm-bench.XXXXXX)}
