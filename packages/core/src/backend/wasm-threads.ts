@@ -14,6 +14,10 @@ import { ConfigError } from "../errors/errors";
  * pthread workers blob URLs, which Node's `worker_threads` cannot open. `registerThreadedWasm`
  * starts the same published build with a loader that Node can follow and registers it as the
  * "wasm" backend, so every WASM kernel runs on it unchanged.
+ *
+ * NOTE: the loader relies on tfjs-backend-wasm 4.22's file layout (wasm-out/) and Emscripten module
+ * options, which this package pins. Another version may fail to start the threaded build, and
+ * `initBackend` then falls back to the single-threaded build with a warning.
  */
 
 /** Workers that the threaded build creates at start; its thread pool cannot grow beyond them. */
