@@ -35,7 +35,7 @@ describe("parseWasmThreads", () => {
     expect(parseWasmThreads(MAX_WASM_THREADS, "wasmThreads")).toBe(MAX_WASM_THREADS);
   });
 
-  it.each(["0", "9", "two", "1.5", "-2"])("rejects %s", (value) => {
+  it.each(["0", "9", "two", "1.5", "-2", "1e0", "0x2", "+2", " 2"])("rejects %j", (value) => {
     expect(() => parseWasmThreads(value, "MM_WASM_THREADS")).toThrow(
       `MM_WASM_THREADS: invalid WASM thread count "${value}"; use an integer from 1 to 8`,
     );

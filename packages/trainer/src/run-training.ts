@@ -60,7 +60,8 @@ export async function runTraining(config: TrainConfig, options: RunTrainingOptio
     checkModalities(data, model.modalities);
     model.train(trainModesFor(config.trainable, model));
     const trainable = model.trainableParameters().reduce((sum, v) => sum + v.size, 0);
-    log.info(`backend ${backend.backend}; ${data.train.length} training and ${data.evaluation.length} held-out records; ${model.numParameters()} parameters, ${trainable} trainable`);
+    const threads = backend.wasm === undefined ? "" : ` (${backend.wasm.threads} thread${backend.wasm.threads === 1 ? "" : "s"})`;
+    log.info(`backend ${backend.backend}${threads}; ${data.train.length} training and ${data.evaluation.length} held-out records; ${model.numParameters()} parameters, ${trainable} trainable`);
 
     if (resumedFrom === undefined) removeEarlierRun(checkpoints);
     const metrics = new MetricsFile(join(config.output, "metrics.jsonl"));

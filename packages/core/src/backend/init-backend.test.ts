@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { initBackend, parseBackendRequest } from "./init-backend";
+import { setLogSink } from "../logging/logger";
 import { findNativePackage } from "./native-addon";
 import { wasmThreadsFromEnvironment } from "./wasm-threads";
 
@@ -58,6 +59,22 @@ describe("initBackend", () => {
 
   it("fails with the reasons when the tensorflow backend is requested but absent", async () => {
     await expect(initBackend("tensorflow")).rejects.toThrow(/no tfjs backend could start for "tensorflow": @tensorflow\/tfjs-node-gpu: .*not installed/);
+  });
+
+  it("warns when a later call requests other WASM threads", async () => {
+    const report = await initBackend("wasm");
+    const otherCount = report.wasm!.threads === 1 ? 2 : 1;
+    const lines: string[] = [];
+    const previous = setLogSink((level, _scope, message) => lines.push(`${level}: ${message}`));
+    try {
+      const again = await initBackend("wasm", { wasmThreads: otherCount });
+      expect(again.wasm!.threads).toBe(report.wasm!.threads);
+    } finally {
+      setLogSink(previous);
+    }
+    expect(lines).toEqual([
+      `warn: the WASM backend already runs ${report.wasm!.threads} thread(s) in this process; the request for ${otherCount} is ignored`,
+    ]);
   });
 
   it("rejects an invalid WASM thread count", async () => {

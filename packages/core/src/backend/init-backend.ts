@@ -61,7 +61,10 @@ export function parseBackendRequest(value: string, source: string): BackendReque
  */
 export async function initBackend(request: BackendRequest = backendFromEnvironment(), options: BackendOptions = {}): Promise<BackendReport> {
   if (options.wasmThreads !== undefined) parseWasmThreads(options.wasmThreads, "wasmThreads");
-  if (activeReport !== undefined && activeReport.requested === request) return activeReport;
+  if (activeReport !== undefined && activeReport.requested === request) {
+    warnIfThreadsDiffer(activeReport, options.wasmThreads);
+    return activeReport;
+  }
   tf.enableProdMode();
   const attempts: BackendAttempt[] = [];
   const candidates = candidatesFor(request);
@@ -70,7 +73,10 @@ export async function initBackend(request: BackendRequest = backendFromEnvironme
     attempts.push(attempt);
     if (attempt.status === "used") {
       activeReport = { requested: request, backend: tf.getBackend(), attempts, tfjsVersion: tf.version.tfjs };
-      if (attempt.backend === "wasm") activeReport.wasm = await wasmSettings();
+      if (attempt.backend === "wasm") {
+        activeReport.wasm = await wasmSettings();
+        warnIfThreadsDiffer(activeReport, options.wasmThreads);
+      }
       log.debug(`using the ${activeReport.backend} backend`);
       return activeReport;
     }
@@ -126,6 +132,12 @@ async function tryNative(candidate: Candidate): Promise<BackendAttempt> {
   const ok = await tf.setBackend("tensorflow");
   await tf.ready();
   return ok ? { ...candidate, status: "used" } : { ...candidate, status: "failed", reason: "tf.setBackend returned false" };
+}
+
+/** Warns when a thread count is requested after the WASM backend started with another one. */
+function warnIfThreadsDiffer(report: BackendReport, requested: number | undefined): void {
+  if (requested === undefined || report.wasm === undefined || report.wasm.threads === requested) return;
+  log.warn(`the WASM backend already runs ${report.wasm.threads} thread(s) in this process; the request for ${requested} is ignored`);
 }
 
 /** Starts tfjs's threaded WASM build; on failure, logs why and restores the single-threaded one. */

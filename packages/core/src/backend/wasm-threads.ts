@@ -36,7 +36,8 @@ export function wasmThreadsFromEnvironment(): number {
 }
 
 export function parseWasmThreads(value: string | number, source: string): number {
-  const threads = Number(value);
+  // Only plain decimal digits, so "1e0", "0x2" and " 2" are rejected rather than read as numbers.
+  const threads = typeof value === "number" ? value : /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS) return threads;
   throw new ConfigError(
     `${source}: invalid WASM thread count "${value}"; use an integer from 1 to ${MAX_WASM_THREADS} (1 runs the single-threaded build)`,
