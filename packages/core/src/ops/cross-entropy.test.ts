@@ -108,4 +108,19 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     expect(leaked).toBe(0);
     logits.dispose();
   });
+
+  it("leaks no tensors without a gradient tape", async () => {
+    await useBackend(backend);
+    const logits = tf.randomNormal([2, 5, 11]);
+    const leaked = await countLeakedTensors(() => causalLmLoss(logits, LABELS).dispose());
+    expect(leaked).toBe(0);
+    const hidden = tf.randomNormal([2, 5, 4]);
+    const weight = tf.randomNormal([11, 4]);
+    const leakedAtTrained = await countLeakedTensors(() => {
+      const result = causalLmLossAtTrainedPositions(hidden, LABELS, (rows) => linear(rows, weight));
+      tf.dispose([result.logits, result.loss]);
+    });
+    expect(leakedAtTrained).toBe(0);
+    tf.dispose([logits, hidden, weight]);
+  });
 });

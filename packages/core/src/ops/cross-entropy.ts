@@ -54,7 +54,8 @@ export function causalLmLoss(logits: tf.Tensor, labels: tf.Tensor | Int32Array, 
   }
   const targets = shiftLabels(labelValues, batch, length);
   const normalizer = options.normalizer ?? countTrainedTokens(labelValues, batch, length);
-  return tokenCrossEntropy(logits.reshape([batch * length, vocab]), targets, Math.max(normalizer, 1));
+  // The tidy frees the reshaped view, which would otherwise outlive a call made outside one.
+  return tf.tidy(() => tokenCrossEntropy(logits.reshape([batch * length, vocab]), targets, Math.max(normalizer, 1)));
 }
 
 /**
@@ -81,14 +82,18 @@ export function causalLmLossAtTrainedPositions(
   const targets = shiftLabels(labelValues, batch, length);
   const positions = [...targets.keys()].filter((i) => targets[i] !== IGNORE_INDEX);
   const normalizer = Math.max(options.normalizer ?? positions.length, 1);
-  const flat = hidden.reshape([batch * length, hiddenSize]); // [B·T, C]
-  if (positions.length === 0) {
-    const logits = head(flat); // [B·T, V]
-    return { logits: logits.expandDims(0), loss: tokenCrossEntropy(logits, targets, normalizer) };
-  }
-  const logits = head(gatherRows(flat, positions)); // [K, V]
-  const loss = tokenCrossEntropy(logits, Int32Array.from(positions, (i) => targets[i]), normalizer);
-  return { logits: logits.expandDims(0), loss };
+  // The tidy frees the reshaped and gathered rows, which would otherwise outlive a call made
+  // outside one.
+  return tf.tidy(() => {
+    const flat = hidden.reshape([batch * length, hiddenSize]); // [B·T, C]
+    if (positions.length === 0) {
+      const logits = head(flat); // [B·T, V]
+      return { logits: logits.expandDims(0), loss: tokenCrossEntropy(logits, targets, normalizer) };
+    }
+    const logits = head(gatherRows(flat, positions)); // [K, V]
+    const loss = tokenCrossEntropy(logits, Int32Array.from(positions, (i) => targets[i]), normalizer);
+    return { logits: logits.expandDims(0), loss };
+  });
 }
 
 /**
@@ -115,9 +120,11 @@ export function tokenCrossEntropy(logits: tf.Tensor, targets: Int32Array, normal
   for (const i of trained) rowMask[i] = 1 / normalizer;
 
   const op = customGradient((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const probabilities = tf.softmax(x); // [N, V]
-    save([probabilities]);
     const value = tf.tidy(() => {
+      // tfjs keeps its own reference to a saved tensor (and saves nothing without a gradient
+      // tape), so the softmax can be freed with the rest of this scope.
+      const probabilities = tf.softmax(x); // [N, V]
+      save([probabilities]);
       if (trained.length === 0) return tf.scalar(0);
       const indices = tf.tensor2d(pickIndices, [trained.length, 2], "int32");
       const picked = tf.gatherND(probabilities, indices); // [K]
