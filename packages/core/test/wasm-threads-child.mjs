@@ -4,6 +4,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, matMul } from "../dist/index.js";
 
+if (process.env.FAIL_THREADED_INSTANTIATION === "1") {
+  // The threaded loader instantiates its module with this constructor; tfjs's single-threaded
+  // loader uses WebAssembly.instantiate, so only the threaded start fails.
+  WebAssembly.Instance = function () {
+    throw new Error("instantiation failed on purpose");
+  };
+}
+
 const report = await initBackend("wasm");
 
 /** Fixed values in [-1, 1] that differ in every element. */

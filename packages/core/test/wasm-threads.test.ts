@@ -67,6 +67,16 @@ describe("threaded WASM build", () => {
     }
   });
 
+  it("falls back to one thread when its module fails to instantiate", () => {
+    const temporaryFolder = mkdtempSync(join(tmpdir(), "mm-wasm-threads-test-"));
+    const { output, stderr } = runChild({ MM_WASM_THREADS: "2", TMPDIR: temporaryFolder, FAIL_THREADED_INSTANTIATION: "1" });
+    expect(output.wasm).toEqual({ simd: true, threads: 1, threadedBuild: false });
+    expect(stderr).toContain("the threaded WASM build failed to start (instantiation failed on purpose); using the single-threaded build");
+    expect(stderr).not.toContain("worker sent an error");
+    expect(output.product).toEqual(single.output.product);
+    expect(readdirSync(temporaryFolder), "the worker script's folder is removed").toEqual([]);
+  });
+
   it("falls back to one thread when its worker script cannot be written", () => {
     const { output, stderr } = runChild({ MM_WASM_THREADS: "2", TMPDIR: "/nonexistent/mm-wasm-threads" });
     expect(output.wasm).toEqual({ simd: true, threads: 1, threadedBuild: false });

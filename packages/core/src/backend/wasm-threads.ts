@@ -54,12 +54,18 @@ type WasmFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule
 
 interface EmscriptenModule {
   cwrap: (name: string, returnType: string | null, argumentTypes: string[]) => (...args: number[]) => number;
-  PThread: { runningWorkers: NodeWorker[]; unusedWorkers: NodeWorker[]; terminateAllThreads: () => void };
+  PThread: PThreadPool;
   tfjs?: Record<string, unknown>;
+}
+
+interface PThreadPool {
+  runningWorkers: NodeWorker[];
+  unusedWorkers: NodeWorker[];
 }
 
 interface NodeWorker {
   unref: () => void;
+  terminate: () => Promise<number>;
 }
 
 /** The outcome handle of `registerThreadedWasm`. */
@@ -99,7 +105,9 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
     const compiled = await webAssembly.compile(readFileSync(wasmBinary));
     const workerFolder = mkdtempSync(join(tmpdir(), "mm-tfjs-wasm-"));
     const workerScript = writeWorkerScript(require, workerFolder);
-    const module = await factory({
+
+    // Emscripten uses this object as the module, so it also receives the worker pool.
+    const config: Record<string, unknown> & { PThread?: PThreadPool } = {
       // Workers load the main script by path; the default would be a blob URL.
       mainScriptUrlOrBlob: mainScript,
       locateFile: (path: string, prefix: string) => (path.endsWith(".worker.js") ? workerScript : prefix + path),
@@ -112,11 +120,21 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
         receiveInstance(instance, compiled);
         return instance.exports;
       },
-    }).finally(() => {
-      // The factory resolves once all of its workers have loaded the script, and tfjs starts no
-      // more than them, so the file is no longer needed.
+    };
+    let module: EmscriptenModule;
+    try {
+      module = await factory(config);
+    } catch (error) {
+      // The factory creates its workers before it instantiates the module, and a failed start
+      // leaves them running, so they are ended before their script is removed.
+      await Promise.all((config.PThread?.unusedWorkers ?? []).map((worker) => worker.terminate()));
+      throw error;
+    } finally {
+      // A started factory has resolved once all of its workers loaded the script, and tfjs starts
+      // no more than them, so the file is no longer needed.
       rmSync(workerFolder, { recursive: true, force: true });
-    });
+    }
+
     // The same C functions that tfjs's own loader wraps before it builds the backend.
     module.tfjs = {
       init: module.cwrap("init", null, []),
@@ -128,6 +146,7 @@ export async function registerThreadedWasm(threads: number): Promise<ThreadedWas
     };
     tfWasm.setThreadsCount(threads);
     const backend = new tfWasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfWasm.BackendWasm>[0]);
+
     // Idle pool threads must not keep the process alive after the program's own work ends.
     for (const worker of [...module.PThread.runningWorkers, ...module.PThread.unusedWorkers]) worker.unref();
     return backend;
