@@ -18,9 +18,9 @@
 #   TORCH_STEPS=5         maximum timed PyTorch steps per mode
 #   TORCH_WARMUP=2        untimed PyTorch steps before the timed ones
 #   TORCH_MAX_SECONDS=30  no new timed PyTorch step starts once the timed ones took this long
-#   HISTORY_COMMITS       earlier commits whose all-trainable WASM step is timed too (default:
-#                         e886ef0, which ran the LM head at every position, and ee1b647, which
-#                         ran attention as batched matMul); "" skips them
+#   HISTORY_COMMITS       earlier commits whose all-trainable WASM step is timed too; "" skips
+#                         them. Default: e886ef0, which ran the LM head at every position, and
+#                         ee1b647, which ran attention as batched matMul
 #   BENCH_RESULTS         folder for the JSON results (default: a new /tmp/mm-bench.* folder)
 #   BENCH_OUT             the page to write (default: docs/benchmarks.md)
 # The built packages are used as they are: run `npx tsup` in packages/core, models, trainer and

@@ -76,9 +76,14 @@ function trainingTable(directory, meta) {
 }
 
 function mmLabel(backend, result) {
-  const threads = result?.wasm?.threads;
-  if (backend !== "wasm" || threads === undefined) return `mm, tfjs ${backend}`;
-  return `mm, tfjs wasm, ${threads} thread${threads === 1 ? "" : "s"}`;
+  if (backend !== "wasm" || result?.wasm?.threads === undefined) return `mm, tfjs ${backend}`;
+  return `mm, tfjs wasm, ${threadsLabel(result)}`;
+}
+
+/** Returns "1 thread" or "N threads" for a WASM result. */
+function threadsLabel(result) {
+  const threads = result.wasm.threads;
+  return `${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
 function pytorchLabel(result) {
@@ -92,7 +97,7 @@ function likeForLikeNote(directory) {
   const ratios = ["wasm-all", "wasm-1-thread-all"]
     .map((name) => readResult(directory, name))
     .filter((result) => result?.status === "measured")
-    .map((result) => `${fixed(result.medianMs / trainedHead.medianMs, 2)} with ${mmLabel("wasm", result).replace("mm, tfjs wasm, ", "")}`);
+    .map((result) => `${fixed(result.medianMs / trainedHead.medianMs, 2)} with ${threadsLabel(result)}`);
   return `- Like for like: PyTorch with its LM head at the trained positions only, as mm runs it, takes ${fixed(trainedHead.medianMs, 0)} ms per all-trainable step; against it, ours / PyTorch is ${ratios.join(" and ")}.`;
 }
 
@@ -189,13 +194,14 @@ function historySection(directory, meta) {
   for (const name of ["wasm-1-thread-all", "wasm-all"]) {
     const result = readResult(directory, name);
     if (result?.status !== "measured") continue;
-    rows.push(`| this checkout (${mmLabel("wasm", result).replace("mm, tfjs wasm, ", "")}) | ${fixed(result.medianMs, 0)} | ${ratio(result, pytorch)} | ${ratio(result, trainedHead)} |`);
+    rows.push(`| this checkout (${threadsLabel(result)}) | ${fixed(result.medianMs, 0)} | ${ratio(result, pytorch)} | ${ratio(result, trainedHead)} |`);
   }
+  const first = readResult(directory, `history-${commits[0]}`);
   return `## Step time across commits
 
 The all-trainable WASM step of the reference model at earlier commits, timed in this run by
 \`bench/commit-history.sh\` with this checkout's bench scripts (each commit built in a git
-worktree; warm-up + timed steps ${readResult(directory, `history-${commits[0]}`)?.warmupSteps ?? "—"} + ${readResult(directory, `history-${commits[0]}`)?.steps ?? "—"}). Those commits predate the threaded WASM build, so they ran on
+worktree; warm-up + timed steps ${first?.warmupSteps ?? "—"} + ${first?.steps ?? "—"}). Those commits predate the threaded WASM build, so they ran on
 one thread. The PyTorch columns divide by this run's PyTorch steps above.
 
 ${rows.join("\n")}

@@ -128,7 +128,7 @@ export function tokenCrossEntropy(logits: tf.Tensor, targets: Int32Array, normal
       if (trained.length === 0) return tf.scalar(0);
       const indices = tf.tensor2d(pickIndices, [trained.length, 2], "int32");
       const picked = tf.gatherND(probabilities, indices); // [K]
-      if (picked.dataSync().some((p) => p < SMALLEST_ACCURATE_PROBABILITY)) {
+      if (picked.dataSync().some((p) => p < MIN_ACCURATE_PROBABILITY)) {
         // A target this unlikely has a probability that lost precision or underflowed to 0, which
         // would make the loss infinite, so -log p is computed as log-sum-exp minus the target logit.
         const logSumExp = tf.logSumExp(x, -1); // [N]
@@ -157,4 +157,4 @@ export function tokenCrossEntropy(logits: tf.Tensor, targets: Int32Array, normal
  * 1.2e-38 are subnormal, with fewer significant bits, and the softmax rounds the smallest to 0.
  * 1e-30 leaves a margin. It means a loss term above 69, which is rare outside a diverging run.
  */
-const SMALLEST_ACCURATE_PROBABILITY = 1e-30;
+const MIN_ACCURATE_PROBABILITY = 1e-30;
